@@ -1,0 +1,1 @@
+"""Imports, identity-provider sources and SCIM targets."""

@@ -1,0 +1,62 @@
+"""Shared fixtures. Tests that need PostgreSQL, Redis or Chromium carry a marker;
+under CI (``CI=true``) a skipped one of those fails the run instead."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from tests.factories import PersonFactory
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"required under CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _service_markers(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if request.node.get_closest_marker("redis") and not os.environ.get(
+        "CELERY_BROKER_URL", ""
+    ).startswith("redis"):
+        _skip_or_fail("needs Redis: set CELERY_BROKER_URL=redis://…")
+    if request.node.get_closest_marker("browser") and not os.path.exists("/usr/bin/chromium"):
+        _skip_or_fail("needs Debian chromium at /usr/bin/chromium")
+
+
+@pytest.fixture
+def admin_user(db):
+    return PersonFactory(admin=True, email="admin@example.com")
+
+
+@pytest.fixture
+def account_manager(db):
+    return PersonFactory(account_manager=True, email="manager@example.com")
+
+
+@pytest.fixture
+def auditor(db):
+    return PersonFactory(auditor=True, email="auditor@example.com")
+
+
+@pytest.fixture
+def person(db):
+    return PersonFactory()
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
