@@ -19,8 +19,9 @@ install: $(STAMP)
 run: install
 	PORT=$(PORT) DEMO=$(DEMO) $(BIN)/python -m portal.run
 
+# Tests keep their embedded broker, mail and SQLite files apart from `make run`'s.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $${PYTEST_WORKERS:-auto} $(PYTEST_ARGS)
+	ROSTER_VAR_DIR=$${ROSTER_VAR_DIR:-$(CURDIR)/var/test} $(BIN)/python -m pytest -n $${PYTEST_WORKERS:-auto} $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
