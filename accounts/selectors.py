@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 
 from accounts.models import AllowedDomain, LifecycleEvent, Person
@@ -42,9 +42,20 @@ def list_people(
     return qs
 
 
+def people_with_email(email: str) -> QuerySet[Person]:
+    """Return the people (at most one) whose email matches in any case.
+
+    Compares lower(email) so PostgreSQL uses the unique functional index;
+    ``email__iexact`` would compare UPPER() and scan the table.
+    """
+    return Person.objects.annotate(email_lower=Lower("email")).filter(
+        email_lower=(email or "").strip().lower()
+    )
+
+
 def find_person_by_email(email: str) -> Person | None:
     """Return the person with this email (any case), or None."""
-    return Person.objects.filter(email__iexact=(email or "").strip()).first()
+    return people_with_email(email).select_related("manager").first()
 
 
 def list_direct_reports(person: Person) -> QuerySet[Person]:

@@ -22,6 +22,7 @@ from accounts.exceptions import (
 from accounts.models import AllowedDomain, LifecycleEvent, Person, new_security_stamp
 from accounts.phones import InvalidPhoneNumber, normalise_phone
 from accounts.roles import Role, role_has_capability
+from accounts.selectors import people_with_email
 from accounts.signals import person_changed
 
 Actorish = Person | Actor
@@ -150,7 +151,7 @@ def clean_attributes(data: dict[str, Any], *, person: Person | None = None) -> d
                     f"The domain {email.rpartition('@')[2]} is not one of the organisation's "
                     "allowed email domains."
                 )
-            elif Person.objects.filter(email__iexact=email).exclude(pk=pk).exists():
+            elif people_with_email(email).exclude(pk=pk).exists():
                 errors["email"] = f"Another person already has the email {email}."
     if "external_id" in clean:
         ext = (clean["external_id"] or "").strip() or None
@@ -516,3 +517,12 @@ def remove_allowed_domain(allowed: AllowedDomain, *, by: Actorish) -> None:
     require(by, "accounts.change_alloweddomain")
     record_event(None, LifecycleEvent.Action.DOMAIN_REMOVED, by=by, subject=allowed.domain)
     allowed.delete()
+
+
+# --- password changes made on the sign-in pages ----------------------------
+
+
+@transaction.atomic
+def record_password_change(person: Person, *, by: Actorish) -> LifecycleEvent:
+    """Audit a password that was already changed (sign-in pages change it themselves)."""
+    return record_event(person, LifecycleEvent.Action.PASSWORD_SET, by=by)
