@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor, describe
@@ -110,9 +110,25 @@ def _normalise_email(raw: str) -> str:
     return f"{local}@{domain.lower()}" if local else (raw or "").strip()
 
 
+MANAGER_GRAPH_LOCK = 7_301_001
+
+
+def lock_manager_graph() -> None:
+    """Serialise changes to reporting lines until the transaction ends.
+
+    A cycle cannot be a row constraint: two transactions could each add one
+    edge of it. On PostgreSQL an advisory lock makes the check-then-write
+    safe; SQLite already serialises writers.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MANAGER_GRAPH_LOCK])
+
+
 def _check_manager(person_pk: int | None, manager: Person | None) -> str | None:
     if manager is None:
         return None
+    lock_manager_graph()
     if person_pk is not None and manager.pk == person_pk:
         return "A person cannot be their own manager."
     if person_pk is None:
