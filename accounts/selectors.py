@@ -10,6 +10,7 @@ from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 
 from accounts.models import AllowedDomain, LifecycleEvent, Person
+from accounts.roles import Role
 
 
 def list_people(
@@ -114,3 +115,10 @@ def dashboard_figures() -> dict[str, Any]:
         "sources": Person.Source.choices,
         "domains_unrestricted": not has_allowed_domains(),
     }
+
+
+def find_administrator() -> Person | None:
+    """Return the earliest-created active System administrator, or None."""
+    return (
+        Person.objects.filter(role=Role.ADMIN, is_active=True).order_by("created_at", "id").first()
+    )
