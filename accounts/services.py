@@ -542,3 +542,69 @@ def remove_allowed_domain(allowed: AllowedDomain, *, by: Actorish) -> None:
 def record_password_change(person: Person, *, by: Actorish) -> LifecycleEvent:
     """Audit a password that was already changed (sign-in pages change it themselves)."""
     return record_event(person, LifecycleEvent.Action.PASSWORD_SET, by=by)
+
+
+# --- set-based writes (spreadsheet imports, directory syncs) ----------------
+# Imports validate and write thousands of people at once; these helpers give
+# them the same rules and the same audit rows as the per-person services.
+
+
+def normalise_email(raw: str) -> str:
+    """Return ``raw`` trimmed with its domain lower-cased (as create_person stores it)."""
+    return _normalise_email(raw)
+
+
+def email_problem(email: str, *, allowed_domains: frozenset[str]) -> str | None:
+    """Return why a normalised ``email`` cannot be used, or None (no query; no uniqueness)."""
+    try:
+        validate_email(email)
+    except ValidationError:
+        return f"“{email}” is not a valid email address."
+    domain = email.rpartition("@")[2].lower()
+    if allowed_domains and domain not in allowed_domains:
+        return f"The domain {domain} is not one of the organisation's allowed email domains."
+    return None
+
+
+def deactivated_values(*, now: Any) -> dict[str, Any]:
+    """Return the column values deactivate_person writes (sessions end via the stamp)."""
+    return {
+        "status": Person.Status.DEACTIVATED,
+        "is_active": False,
+        "deactivated_at": now,
+        "security_stamp": new_security_stamp(),
+    }
+
+
+def reactivated_values(*, has_claimed: bool) -> dict[str, Any]:
+    """Return the column values reactivate_person writes."""
+    status = Person.Status.ACTIVE if has_claimed else Person.Status.STAGED
+    return {"status": status, "is_active": status == Person.Status.ACTIVE, "deactivated_at": None}
+
+
+def record_events_bulk(
+    events: Iterable[tuple[int, str, str, dict[str, Any]]],
+    *,
+    by: Actorish,
+    actor: Person | None = None,
+    batch_size: int = 2000,
+) -> int:
+    """Write one audit row per (person id, action, subject, changes) in the caller's
+    transaction; ``actor`` is the person behind a non-person ``by``. Return the count."""
+    kind, label, actor_person = describe(by)
+    actor_person = actor_person or actor
+    rows = [
+        LifecycleEvent(
+            person_id=pk,
+            person_ref=pk,
+            subject=subject[:300],
+            action=action,
+            actor=actor_person,
+            actor_kind=kind,
+            actor_label=label[:300],
+            changes=changes,
+        )
+        for pk, action, subject, changes in events
+    ]
+    LifecycleEvent.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)
