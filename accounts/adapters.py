@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
+from allauth.core import context
+from django.contrib.auth.tokens import PasswordResetTokenGenerator as DjangoTokenGenerator
 from django.http import HttpRequest
 
 
@@ -11,3 +18,29 @@ class AccountAdapter(DefaultAccountAdapter):
         # People are added by administrators, spreadsheets and integrations,
         # and join by claiming an invitation.
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        # Someone who signed in a moment ago (for instance a staff member sent
+        # straight from sign-in to set up two-factor authentication) is not
+        # asked for the password again within the reauthentication window.
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        request = context.request
+        if required and request is not None and request.user.is_authenticated:
+            records = get_authentication_records(request, request.user)
+            if records:
+                age = time.time() - records[-1]["at"]
+                return age >= account_settings.REAUTHENTICATION_TIMEOUT
+        return required
+
+
+class PasswordResetTokenGenerator(DjangoTokenGenerator):
+    """Reset links that stop working once the person is deactivated.
+
+    Django's hash already covers the password, last sign-in and email; the
+    security stamp (rotated on deactivation) and the active flag make a link
+    sent before a deactivation useless afterwards, even after reactivation.
+    """
+
+    def _make_hash_value(self, user: Any, timestamp: int) -> str:
+        stamp = getattr(user, "security_stamp", "")
+        return f"{super()._make_hash_value(user, timestamp)}|{stamp}|{int(user.is_active)}"

@@ -7,7 +7,7 @@ from portal import views
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
-    path("admin/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
+    path("admin/login/", views.admin_login),
     path("admin/logout/", RedirectView.as_view(pattern_name="account_logout")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

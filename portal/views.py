@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -9,3 +12,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """Send the admin's sign-in to allauth's page, keeping ?next=.
+
+    Someone already signed in lands here when the admin refuses them: they
+    get a page saying so, rather than a sign-in page that sends them back
+    to the admin in a loop.
+    """
+    if not request.user.is_authenticated:
+        url = reverse("account_login")
+        query = request.META.get("QUERY_STRING", "")
+        return redirect(f"{url}?{query}" if query else url)
+    if request.user.is_staff:
+        next_url = request.GET.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = reverse("admin:index")
+        return redirect(next_url)
+    return render(request, "account/admin_access_denied.html", status=403)
