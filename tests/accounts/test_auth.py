@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import (
     SECRET_SESSION_KEY,
     TOTP,
@@ -405,6 +406,29 @@ def test_correct_totp_code_completes_sign_in_to_admin(client, admin_user):
     assert response.url == "/admin/"
     assert _signed_in_pk(client) == admin_user.pk
     assert client.get("/admin/").status_code == 200
+
+
+def test_recovery_code_completes_sign_in_once(client, admin_user):
+    TOTP.activate(admin_user, generate_totp_secret())
+    code = RecoveryCodes.activate(admin_user).generate_codes()[0]
+    _sign_in(client, admin_user.email, next_url="/admin/")
+
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+
+    assert response.url == "/admin/"
+    assert _signed_in_pk(client) == admin_user.pk
+    client.logout()
+    _sign_in(client, admin_user.email, next_url="/admin/")
+    again = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert again.status_code == 200
+    assert _signed_in_pk(client) is None
+
+
+def test_admin_user_menu_links_to_password_and_two_factor_pages(admin_client):
+    response = admin_client.get("/admin/")
+
+    assert b'href="/accounts/password/change/"' in response.content
+    assert b'href="/accounts/2fa/"' in response.content
 
 
 # --- pages render in the Roster layout --------------------------------------
