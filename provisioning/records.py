@@ -1,0 +1,55 @@
+"""The external person record every source yields (spreadsheet rows, directory users).
+
+This module imports nothing from Django or the rest of Roster, so edge clients
+(Google, Entra) can build records without touching the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Attributes a record can carry, in template order. ``manager_email`` and
+# ``manager_external_id`` both point at the person's manager; ``is_active``
+# is None when the source does not say.
+RECORD_ATTRIBUTES = (
+    "email",
+    "external_id",
+    "first_name",
+    "last_name",
+    "full_name",
+    "manager_email",
+    "manager_external_id",
+    "job_title",
+    "department",
+    "phone_number",
+    "location",
+    "is_active",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalRecord:
+    """One person as a source describes them; blank text is "".
+
+    ``row`` is where the record came from (spreadsheet row number, or a
+    position in a directory listing); ``raw`` keeps the source's own cells or
+    payload for error reports.
+    """
+
+    email: str = ""
+    external_id: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    full_name: str = ""
+    manager_email: str = ""
+    manager_external_id: str = ""
+    job_title: str = ""
+    department: str = ""
+    phone_number: str = ""
+    location: str = ""
+    is_active: bool | None = None
+    row: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Cells that could not be read (e.g. an unknown Status value): attribute -> message.
+    problems: tuple[tuple[str, str], ...] = ()

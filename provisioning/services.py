@@ -1,0 +1,717 @@
+"""Spreadsheet imports: upload, preview (plan), confirm, apply, reports, export.
+
+The flow an interface follows::
+
+    job = start_import(upload, by=person, filename="people.xlsx", ...)
+    plan_import(job, by=person)                 # parse + plan + store the preview
+    confirm_import(job, by=person, confirm_text=...)   # enqueues the apply on commit
+    apply_import(job.pk)                        # the Celery task's body
+
+Applying is set-based (``apply_plan``): bulk inserts and updates of people and
+bulk audit rows in one transaction, so an import is all or nothing. Progress
+goes to the cache (the transaction hides it from other connections) and the
+final figures to the job row once committed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import secrets
+from collections.abc import Iterable
+from functools import partial
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core.cache import cache
+from django.core.files.base import File
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.exceptions import DomainError
+from accounts.models import LifecycleEvent, Person
+from accounts.roles import Role
+from accounts.services import (
+    deactivated_values,
+    lock_manager_graph,
+    publish,
+    reactivated_values,
+    record_events_bulk,
+    require,
+)
+from provisioning import selectors
+from provisioning.exceptions import (
+    ConfirmationRequired,
+    FileTooLarge,
+    ImportNotReady,
+    ImportProblem,
+    StalePlan,
+)
+from provisioning.models import ImportChunk, ImportJob
+from provisioning.reconcile import Action, Plan, PlanOptions, compute_plan
+from provisioning.sources import spreadsheet
+
+logger = logging.getLogger(__name__)
+
+Actorish = Person | Actor
+BATCH = 1000
+_WRITE_ACTIONS = (Action.NEW, Action.UPDATE, Action.DEACTIVATE, Action.REACTIVATE)
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def limits() -> spreadsheet.Limits:
+    """Return the configured file limits."""
+    return spreadsheet.Limits(
+        max_bytes=_setting("ROSTER_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
+        max_rows=_setting("ROSTER_IMPORT_MAX_ROWS", 200_000),
+    )
+
+
+# --- upload and preview -----------------------------------------------------
+
+
+def start_import(
+    upload: IO[bytes] | bytes,
+    *,
+    by: Person,
+    filename: str,
+    complete_list: bool = False,
+    skip_invalid: bool = False,
+    sheet: str = "",
+    mapping: dict[str, str | None] | None = None,
+) -> ImportJob:
+    """Store an uploaded file as a new import waiting for its preview.
+
+    The file is kept under MEDIA_ROOT/imports/ with a random name until it is
+    applied or the retention period ends. Raises NotAllowed (role; a complete
+    list is for System administrators only) or FileTooLarge before storing.
+    """
+    require(by, "provisioning.add_importjob")
+    if complete_list:
+        require(by, "provisioning.import_complete_list")
+    stream = io.BytesIO(upload) if isinstance(upload, bytes) else upload
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    max_bytes = limits().max_bytes
+    if size > max_bytes:
+        raise FileTooLarge(
+            f"The file is {size / (1024 * 1024):.1f} MB; the most Roster accepts is "
+            f"{max_bytes / (1024 * 1024):.0f} MB. Split it into smaller files."
+        )
+    job = ImportJob(
+        created_by=by,
+        original_filename=filename[:255],
+        file_size=size,
+        sheet=sheet or "",
+        is_complete_list=complete_list,
+        skip_invalid=skip_invalid,
+        column_mapping=mapping or {},
+    )
+    job.file.save(filename, File(stream), save=False)
+    job.save()
+    return job
+
+
+def plan_import(
+    job: ImportJob,
+    *,
+    by: Person,
+    mapping: dict[str, str | None] | None = None,
+    sheet: str | None = None,
+    skip_invalid: bool | None = None,
+) -> Plan:
+    """Read the job's file, plan every change, and store the preview on the job.
+
+    ``mapping`` ({header: attribute or None}) tells what unknown columns hold
+    (None ignores them). Writes no person. Raises UnreadableFile/FileTooLarge
+    (recorded on the job, which becomes failed), ImportNotReady, NotAllowed.
+    """
+    require(by, "provisioning.add_importjob")
+    if job.is_complete_list:
+        require(by, "provisioning.import_complete_list")
+    updates: dict[str, Any] = {}
+    if mapping is not None:
+        updates["column_mapping"] = mapping
+    if sheet is not None:
+        updates["sheet"] = sheet
+    if skip_invalid is not None:
+        updates["skip_invalid"] = skip_invalid
+    claimed = ImportJob.objects.filter(
+        pk=job.pk,
+        status__in=[ImportJob.Status.QUEUED, ImportJob.Status.READY, ImportJob.Status.FAILED],
+        file_deleted_at__isnull=True,
+    ).update(
+        status=ImportJob.Status.PLANNING,
+        planned_at=None,
+        confirmed_at=None,
+        error_message="",
+        **updates,
+    )
+    job.refresh_from_db()
+    if not claimed:
+        raise ImportNotReady(
+            f"This import is {job.get_status_display().lower()}; it cannot be previewed again."
+        )
+    try:
+        with job.file.open("rb") as stream:
+            parsed = spreadsheet.read_spreadsheet(
+                stream,
+                filename=job.original_filename,
+                sheet=job.sheet or None,
+                mapping=job.column_mapping,
+                limits=limits(),
+            )
+    except ImportProblem as exc:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED,
+            error_message=exc.message,
+            file_errors=[{"row": None, "column": "", "message": exc.message}],
+            count_errors=1,
+        )
+        job.refresh_from_db()
+        raise
+    snapshot = selectors.load_snapshot()
+    header_errors = [e.as_dict() for e in parsed.errors]
+    fatal = any(e.column == "Email" and "no Email column" in e.message for e in parsed.errors)
+    options = PlanOptions(
+        source=job.source,
+        attributes=parsed.attributes,
+        complete_list=job.is_complete_list and not fatal,
+        actor_id=by.pk,
+        labels=parsed.column_names(),
+        deactivation_share=_setting("ROSTER_IMPORT_DEACTIVATION_PERCENT", 10) / 100,
+        deactivation_max=_setting("ROSTER_IMPORT_DEACTIVATION_MAX", 50),
+    )
+    plan = compute_plan([] if fatal else parsed.records, snapshot, options)
+    del parsed.records
+    counts = plan.counts
+    _store_plan(job, plan)
+    job.headers = parsed.headers
+    job.columns = [c.as_dict() for c in parsed.columns]
+    job.file_errors = header_errors
+    job.file_format = parsed.file_format
+    job.total_rows = parsed.total_rows
+    job.processed_rows = 0
+    job.count_new = counts["new"]
+    job.count_updated = counts["updated"]
+    job.count_unchanged = counts["unchanged"]
+    job.count_deactivated = counts["deactivated"]
+    job.count_reactivated = counts["reactivated"]
+    job.count_errors = counts["errors"] + len(header_errors)
+    job.deactivation_threshold = plan.deactivation_threshold
+    job.status = ImportJob.Status.READY
+    job.planned_at = timezone.now()
+    job.save()
+    return plan
+
+
+@transaction.atomic
+def _store_plan(job: ImportJob, plan: Plan) -> None:
+    ImportChunk.objects.filter(job=job).delete()
+    grouped: dict[str, list[dict[str, Any]]] = {action: [] for action in Action.ALL}
+    for row in plan.rows:
+        grouped[row.action].append(row.as_dict())
+    size = ImportChunk.CHUNK_SIZE
+    chunks = [
+        ImportChunk(
+            job=job,
+            action=action,
+            index=i // size,
+            size=len(entries[i : i + size]),
+            entries=entries[i : i + size],
+        )
+        for action, entries in grouped.items()
+        for i in range(0, len(entries), size)
+    ]
+    ImportChunk.objects.bulk_create(chunks, batch_size=50)
+
+
+def blocking_problems(job: ImportJob) -> list[str]:
+    """Return why the job cannot be applied as it stands (empty when it can)."""
+    problems = []
+    if job.status not in (ImportJob.Status.READY, ImportJob.Status.FAILED) or not job.planned_at:
+        problems.append(f"This import is {job.get_status_display().lower()}, not ready to apply.")
+        return problems
+    if job.file_errors:
+        problems.append(
+            "Fix the problems with the file's columns first (or choose what unknown "
+            "columns hold, or to ignore them)."
+        )
+    row_errors = job.count_errors - len(job.file_errors)
+    if row_errors and not job.skip_invalid:
+        problems.append(
+            f"{row_errors:,} row{'s have' if row_errors != 1 else ' has'} errors. Correct "
+            "the file, or choose to import the valid rows and skip the invalid ones."
+        )
+    return problems
+
+
+def confirm_import(
+    job: ImportJob, *, by: Person, confirm_text: str = "", enqueue: bool = True
+) -> ImportJob:
+    """Accept the preview and enqueue the apply on commit (unless ``enqueue`` is
+    False: the command line applies in its own process).
+
+    Deactivating more people than the threshold needs ``confirm_text`` equal
+    to ``DEACTIVATE <n>`` (or the number itself). Raises ImportNotReady,
+    ConfirmationRequired or NotAllowed; changes nothing when it raises.
+    """
+    from provisioning.tasks import apply_import_task
+
+    _check_apply_allowed(job, by)
+    problems = blocking_problems(job)
+    if problems:
+        raise ImportNotReady(" ".join(problems))
+    if job.needs_confirmation:
+        typed = (confirm_text or "").strip().upper()
+        if typed not in (job.confirmation_phrase, str(job.count_deactivated)):
+            raise ConfirmationRequired(
+                f"This import deactivates {job.count_deactivated:,} people, more than "
+                f"{job.deactivation_threshold:,}. Type “{job.confirmation_phrase}” to confirm."
+            )
+    with transaction.atomic():
+        updated = ImportJob.objects.filter(
+            pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.FAILED]
+        ).update(confirmed_at=timezone.now(), applied_by=by)
+        if updated and enqueue:
+            transaction.on_commit(partial(apply_import_task.delay, job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def _check_apply_allowed(job: ImportJob, by: Person) -> None:
+    require(by, "provisioning.add_importjob")
+    if job.is_complete_list:
+        require(by, "provisioning.import_complete_list")
+    if job.count_new:
+        require(by, "accounts.add_person")
+    if job.count_updated:
+        require(by, "accounts.change_person")
+    if job.count_deactivated or job.count_reactivated:
+        require(by, "accounts.deactivate_person")
+
+
+# --- apply ------------------------------------------------------------------
+
+
+def apply_import(job_id: int) -> ImportJob:
+    """Apply a confirmed import once; a second call (or a redelivered task) does nothing.
+
+    Claims the job with a conditional update, applies in one transaction,
+    records the outcome. A job left "applying" by a worker that died is taken
+    over (its transaction was rolled back, so nothing was written). Failures
+    are recorded on the job (status failed) and can be retried.
+    """
+    now = timezone.now()
+    claimable = ImportJob.objects.filter(
+        pk=job_id,
+        status__in=[ImportJob.Status.READY, ImportJob.Status.FAILED],
+        confirmed_at__isnull=False,
+        planned_at__isnull=False,
+    )
+    claimed = claimable.update(
+        status=ImportJob.Status.APPLYING,
+        started_at=now,
+        finished_at=None,
+        error_message="",
+        processed_rows=0,
+    )
+    if not claimed and not _take_over_abandoned(job_id):
+        return ImportJob.objects.get(pk=job_id)
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=job_id)
+            if job.status != ImportJob.Status.APPLYING:
+                return job
+            by = job.applied_by
+            if by is None:
+                raise ImportNotReady("The person who confirmed this import no longer exists.")
+            counts = apply_plan(job, by=by)
+            job.status = ImportJob.Status.DONE
+            job.finished_at = timezone.now()
+            job.processed_rows = sum(counts.values())
+            job.save(update_fields=["status", "finished_at", "processed_rows"])
+            transaction.on_commit(partial(_after_apply, job.pk))
+        return job
+    except DomainError as exc:
+        _fail(job_id, exc.message)
+        return ImportJob.objects.get(pk=job_id)
+    except IntegrityError as exc:
+        _fail(job_id, _explain_integrity(exc))
+        return ImportJob.objects.get(pk=job_id)
+    except Exception:
+        _fail(job_id, "The import failed unexpectedly; nothing was changed. Try again.")
+        raise
+
+
+def _take_over_abandoned(job_id: int) -> bool:
+    # The applying transaction holds the job's row lock; if nobody holds it,
+    # the worker that claimed the job died and rolled back.
+    with transaction.atomic():
+        return (
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(pk=job_id, status=ImportJob.Status.APPLYING)
+            .exists()
+        )
+
+
+def _fail(job_id: int, message: str) -> None:
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.APPLYING).update(
+        status=ImportJob.Status.FAILED, error_message=message, finished_at=timezone.now()
+    )
+    cache.delete(selectors.progress_key(job_id))
+
+
+def _explain_integrity(exc: IntegrityError) -> str:
+    text = str(exc)
+    if "email" in text:
+        return (
+            "Someone added a person with one of these emails after the preview was made; "
+            "nothing was changed. Make a new preview."
+        )
+    if "external_id" in text:
+        return (
+            "Someone gave one of these employee IDs to another person after the preview "
+            "was made; nothing was changed. Make a new preview."
+        )
+    return "People changed in Roster after the preview was made; nothing was changed. " + (
+        "Make a new preview."
+    )
+
+
+def _after_apply(job_id: int) -> None:
+    cache.delete(selectors.progress_key(job_id))
+    job = ImportJob.objects.get(pk=job_id)
+    _delete_file(job)
+
+
+def _delete_file(job: ImportJob) -> None:
+    if job.file:
+        job.file.delete(save=False)
+    ImportJob.objects.filter(pk=job.pk).update(file="", file_deleted_at=timezone.now())
+
+
+def import_actor(job: ImportJob, by: Person) -> Actor:
+    return Actor(
+        kind=LifecycleEvent.ActorKind.IMPORT,
+        label=f"Spreadsheet import #{job.pk} by {by.display_name} <{by.email}>",
+        role=by.role if by.is_active else Role.NONE,
+    )
+
+
+class _Progress:
+    def __init__(self, job: ImportJob, total: int) -> None:
+        self.key = selectors.progress_key(job.pk)
+        self.total = total
+        self.done = 0
+        cache.set(self.key, {"processed": 0, "total": total}, 86_400)
+
+    def add(self, n: int) -> None:
+        self.done += n
+        cache.set(self.key, {"processed": self.done, "total": self.total}, 86_400)
+
+
+_PERSON_FIELDS = (
+    "id",
+    "email",
+    "external_id",
+    "first_name",
+    "last_name",
+    "full_name",
+    "manager_id",
+    "job_title",
+    "department",
+    "phone_number",
+    "location",
+    "status",
+    "is_active",
+    "claimed_at",
+    "deactivated_at",
+    "security_stamp",
+    "version",
+)
+
+
+@transaction.atomic
+def apply_plan(job: ImportJob, *, by: Person) -> dict[str, int]:
+    """Write the job's stored plan: bulk creates, updates, (re)activations, audit rows.
+
+    Runs in one transaction (the caller's, if any). Each changed person's
+    ``version`` goes up by one and ``person_changed`` is published per action
+    after commit. Raises StalePlan when someone changed a planned person since
+    the preview, NotAllowed for the wrong role; the database constraints
+    (unique email and external ID, no self-manager) back the plan's checks.
+    """
+    _check_apply_allowed(job, by)
+    actor = import_actor(job, by)
+    now = timezone.now()
+    entries: dict[str, list[dict[str, Any]]] = {a: [] for a in _WRITE_ACTIONS}
+    for entry in selectors.iter_import_rows(job, _WRITE_ACTIONS):
+        entries[entry["action"]].append(entry)
+    progress = _Progress(job, sum(len(v) for v in entries.values()))
+    lock_manager_graph()
+
+    existing_entries = [
+        e for a in (Action.UPDATE, Action.DEACTIVATE, Action.REACTIVATE) for e in entries[a]
+    ]
+    people = _lock_people([e["person_id"] for e in existing_entries])
+    stale = [
+        e
+        for e in existing_entries
+        if e["person_id"] not in people or people[e["person_id"]].version != e["version"]
+    ]
+    if stale:
+        raise StalePlan(
+            f"{len(stale):,} of the people in this import changed in Roster after the "
+            f"preview was made (for example {stale[0]['email']}). Nothing was changed; "
+            "make a new preview."
+        )
+
+    row_ids: dict[int, int] = {e["row"]: e["person_id"] for e in existing_entries if e["row"]}
+    new_entries = entries[Action.NEW]
+    postgres = connection.vendor == "postgresql"
+    if postgres and new_entries:
+        # Ids known up front let a new person's manager be someone created in
+        # the same insert (foreign keys are checked at commit).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [Person._meta.db_table, len(new_entries)],
+            )
+            for entry, (pk,) in zip(new_entries, cursor.fetchall(), strict=True):
+                row_ids[entry["row"]] = pk
+
+    def manager_id(entry: dict[str, Any]) -> int | None:
+        ref = entry.get("manager")
+        if ref is None:
+            return None
+        return ref[1] if ref[0] == "id" else row_ids[ref[1]]
+
+    # New people.
+    created: list[Person] = []
+    deferred_managers: list[tuple[Person, dict[str, Any]]] = []
+    for entry in new_entries:
+        values = {name: new for name, (_, new) in entry.get("changes", {}).items()}
+        status = values.pop("status", None) or Person.Status.STAGED
+        values.pop("manager", None)
+        person = Person(
+            **values,
+            source=job.source,
+            status=status,
+            is_active=False,
+            deactivated_at=now if status == Person.Status.DEACTIVATED else None,
+            created_at=now,
+            updated_at=now,
+        )
+        # What set_unusable_password() stores, without its slow per-character RNG.
+        person.password = UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20)
+        if postgres:
+            person.pk = row_ids[entry["row"]]
+            if "manager" in entry.get("changes", {}):
+                person.manager_id = manager_id(entry)
+        elif "manager" in entry.get("changes", {}):
+            deferred_managers.append((person, entry))
+        created.append(person)
+    for start in range(0, len(created), BATCH):
+        Person.objects.bulk_create(created[start : start + BATCH])
+        progress.add(len(created[start : start + BATCH]))
+    if not postgres:
+        for person, entry in zip(created, new_entries, strict=True):
+            row_ids[entry["row"]] = person.pk
+        for person, entry in deferred_managers:
+            person.manager_id = manager_id(entry)
+        Person.objects.bulk_update(
+            [p for p, _ in deferred_managers], ["manager_id"], batch_size=BATCH
+        )
+
+    # Existing people.
+    changed: list[Person] = []
+    fields: set[str] = set()
+    for entry in existing_entries:
+        person = people[entry["person_id"]]
+        for name, (_, new) in entry.get("changes", {}).items():
+            if name == "status":
+                continue
+            if name == "manager":
+                person.manager_id = manager_id(entry)
+                fields.add("manager_id")
+            else:
+                setattr(person, name, new)
+                fields.add(name)
+        if entry["action"] == Action.DEACTIVATE:
+            values = deactivated_values(now=now)
+        elif entry["action"] == Action.REACTIVATE:
+            values = reactivated_values(has_claimed=person.claimed_at is not None)
+        else:
+            values = {}
+        for name, value in values.items():
+            setattr(person, name, value)
+            fields.add(name)
+        person.version += 1
+        person.updated_at = now
+        changed.append(person)
+    if changed:
+        update_fields = sorted(fields | {"version", "updated_at"})
+        for start in range(0, len(changed), BATCH):
+            Person.objects.bulk_update(changed[start : start + BATCH], update_fields)
+            progress.add(len(changed[start : start + BATCH]))
+
+    # Audit rows and the after-commit event.
+    events = _events(entries, created, people, new_entries)
+    record_events_bulk(events, by=actor, actor=by)
+    publish([p.pk for p in created], LifecycleEvent.Action.CREATED)
+    for action, event_action in (
+        (Action.UPDATE, LifecycleEvent.Action.UPDATED),
+        (Action.DEACTIVATE, LifecycleEvent.Action.DEACTIVATED),
+        (Action.REACTIVATE, LifecycleEvent.Action.REACTIVATED),
+    ):
+        publish([e["person_id"] for e in entries[action]], event_action)
+    return {action: len(items) for action, items in entries.items()}
+
+
+def _lock_people(ids: list[int]) -> dict[int, Person]:
+    people: dict[int, Person] = {}
+    for start in range(0, len(ids), 10_000):
+        batch = ids[start : start + 10_000]
+        for person in Person.objects.select_for_update().filter(pk__in=batch).only(*_PERSON_FIELDS):
+            people[person.pk] = person
+    return people
+
+
+def _events(
+    entries: dict[str, list[dict[str, Any]]],
+    created: list[Person],
+    people: dict[int, Person],
+    new_entries: list[dict[str, Any]],
+) -> Iterable[tuple[int, str, str, dict[str, Any]]]:
+    for person, entry in zip(created, new_entries, strict=True):
+        changes = dict(entry.get("changes", {}))
+        status = changes.pop("status", None)
+        yield person.pk, LifecycleEvent.Action.CREATED, str(person), changes
+        if status:
+            yield (
+                person.pk,
+                LifecycleEvent.Action.DEACTIVATED,
+                str(person),
+                {"status": [Person.Status.STAGED.value, Person.Status.DEACTIVATED.value]},
+            )
+    for action, event_action in (
+        (Action.UPDATE, None),
+        (Action.DEACTIVATE, LifecycleEvent.Action.DEACTIVATED),
+        (Action.REACTIVATE, LifecycleEvent.Action.REACTIVATED),
+    ):
+        for entry in entries[action]:
+            person = people[entry["person_id"]]
+            changes = dict(entry.get("changes", {}))
+            status = changes.pop("status", None)
+            if changes:
+                yield person.pk, LifecycleEvent.Action.UPDATED, str(person), changes
+            if event_action and status:
+                yield person.pk, event_action, str(person), {"status": status}
+
+
+# --- housekeeping -----------------------------------------------------------
+
+
+def purge_imports(*, now: Any = None) -> int:
+    """Delete uploaded files past the retention period and expire unapplied previews.
+
+    Idempotent. Returns how many imports were touched.
+    """
+    now = now or timezone.now()
+    touched = 0
+    for job in selectors.list_imports_to_purge(now=now).exclude(
+        file="", status=ImportJob.Status.DONE
+    ):
+        if job.file:
+            _delete_file(job)
+        if job.status != ImportJob.Status.DONE:
+            ImportChunk.objects.filter(job=job).delete()
+            ImportJob.objects.filter(pk=job.pk).exclude(status=ImportJob.Status.APPLYING).update(
+                status=ImportJob.Status.FAILED,
+                error_message="This preview expired. Upload the file again.",
+                planned_at=None,
+            )
+        touched += 1
+    return touched
+
+
+def open_import_file(job: ImportJob, *, by: Person) -> IO[bytes]:
+    """Open the uploaded file for someone allowed to see imports. Raises NotAllowed,
+    ImportNotReady when the file was already deleted."""
+    require(by, "provisioning.view_importjob")
+    if not job.file:
+        raise ImportNotReady("The uploaded file was deleted after the import.")
+    return job.file.open("rb")
+
+
+# --- spreadsheets out -------------------------------------------------------
+
+
+def build_template(file_format: str) -> bytes:
+    """Return the import template (every column, one example row) as CSV or XLSX."""
+    headers = list(spreadsheet.TEMPLATE_HEADERS.values())
+    example = [spreadsheet.TEMPLATE_EXAMPLE[a] for a in spreadsheet.TEMPLATE_HEADERS]
+    return _write(file_format, headers, [example], title="People")
+
+
+def build_error_report(job: ImportJob, file_format: str, *, by: Person) -> bytes:
+    """Return the rows with errors as uploaded, plus an Errors column (CSV or XLSX)."""
+    require(by, "provisioning.view_importjob")
+    headers = list(job.headers)
+    rows: list[list[Any]] = []
+    for problem in job.file_errors:
+        rows.append([""] * len(headers) + [_problem_text(problem)])
+    for entry in selectors.iter_import_rows(job, [Action.ERROR]):
+        raw = entry.get("raw") or {}
+        text = "; ".join(
+            f"Row {entry['row']}, {e['column']}: {e['message']}" for e in entry.get("errors", [])
+        )
+        rows.append([raw.get(h, "") for h in headers] + [text])
+    return _write(file_format, [*headers, "Errors"], rows, title="Errors")
+
+
+def _problem_text(problem: dict[str, Any]) -> str:
+    where = f"Row {problem['row']}, " if problem.get("row") else ""
+    column = f"{problem['column']}: " if problem.get("column") else ""
+    return f"{where}{column}{problem['message']}"
+
+
+def export_people(queryset: QuerySet[Person], file_format: str, *, by: Person) -> bytes:
+    """Return ``queryset`` as CSV or XLSX with the template's headers (re-importable)."""
+    from provisioning.resources import PersonResource
+
+    require(by, "accounts.view_person")
+    resource = PersonResource()
+    dataset = resource.export(queryset=queryset.select_related("manager").order_by("pk"))
+    return _write(file_format, list(dataset.headers), dataset, title="People")
+
+
+def _write(file_format: str, headers: list[str], rows: Iterable[Any], *, title: str) -> bytes:
+    if file_format == "csv":
+        return spreadsheet.write_csv(headers, rows)
+    if file_format == "xlsx":
+        return spreadsheet.write_xlsx(headers, rows, title=title)
+    raise ImportProblem(f"“{file_format}” is not a format Roster writes; use csv or xlsx.")
+
+
+__all__ = [
+    "apply_import",
+    "apply_plan",
+    "blocking_problems",
+    "build_error_report",
+    "build_template",
+    "confirm_import",
+    "export_people",
+    "open_import_file",
+    "plan_import",
+    "purge_imports",
+    "start_import",
+]

@@ -1,0 +1,181 @@
+"""Which provider field feeds each Roster attribute, and how to read it.
+
+A field path is dotted, with list selectors and fallbacks:
+
+- ``name.givenName``: a nested key;
+- ``phones[type=work].value``: the first list item whose ``type`` is ``work``;
+- ``organizations[primary].title``: the item marked ``primary`` (else the first);
+- ``businessPhones[0]``: a list position;
+- ``mail | userPrincipalName``: the first of several that is not blank;
+- ``!suspended``: the negation of a boolean field.
+
+This module imports nothing from Django, so edge clients can use it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from provisioning.records import ExternalRecord
+
+# Attributes an identity provider may feed, in the order the source page shows them.
+MAPPED_ATTRIBUTES = (
+    "email",
+    "external_id",
+    "first_name",
+    "last_name",
+    "full_name",
+    "manager_email",
+    "job_title",
+    "department",
+    "phone_number",
+    "location",
+    "is_active",
+)
+
+GOOGLE_DEFAULT_MAPPING: dict[str, str] = {
+    "email": "primaryEmail",
+    "external_id": "externalIds[type=organization].value",
+    "first_name": "name.givenName",
+    "last_name": "name.familyName",
+    "full_name": "name.fullName",
+    "manager_email": "relations[type=manager].value",
+    "job_title": "organizations[primary].title",
+    "department": "organizations[primary].department",
+    "phone_number": "phones[type=work].value",
+    "location": "locations[type=desk].buildingId | locations[type=desk].area",
+    "is_active": "!suspended",
+}
+
+# ``manager`` is the manager's own directory entry, resolved from its id.
+ENTRA_DEFAULT_MAPPING: dict[str, str] = {
+    "email": "mail | userPrincipalName",
+    "external_id": "employeeId",
+    "first_name": "givenName",
+    "last_name": "surname",
+    "full_name": "displayName",
+    "manager_email": "manager.mail | manager.userPrincipalName",
+    "job_title": "jobTitle",
+    "department": "department",
+    "phone_number": "businessPhones[0] | mobilePhone",
+    "location": "officeLocation",
+    "is_active": "accountEnabled",
+}
+
+_STEP = re.compile(r"^(?P<key>[A-Za-z0-9_$@.-]*?)(?:\[(?P<sel>[^\]]*)\])?$")
+
+
+class MappingError(ValueError):
+    """A field path that cannot be read."""
+
+
+def effective_mapping(defaults: Mapping[str, str], overrides: Mapping[str, str] | None) -> dict:
+    """Return the defaults with an administrator's overrides applied (blank = default)."""
+    mapping = dict(defaults)
+    for attribute, path in (overrides or {}).items():
+        if attribute not in MAPPED_ATTRIBUTES:
+            raise MappingError(f"“{attribute}” is not an attribute Roster keeps.")
+        path = (path or "").strip()
+        if path:
+            validate_path(path)
+            mapping[attribute] = path
+    return mapping
+
+
+def validate_path(path: str) -> None:
+    """Raise MappingError if ``path`` is not a readable field path."""
+    for alternative in path.split("|"):
+        alternative = alternative.strip().lstrip("!")
+        if not alternative:
+            raise MappingError(f"“{path}” has an empty alternative.")
+        for step in _split_steps(alternative):
+            if not _STEP.match(step):
+                raise MappingError(f"“{path}” is not a field path.")
+
+
+def _split_steps(path: str) -> list[str]:
+    # Dots inside [..] belong to the selector, not the path.
+    steps, depth, current = [], 0, []
+    for char in path:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        if char == "." and depth == 0:
+            steps.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    steps.append("".join(current))
+    return steps
+
+
+def _select(items: list, selector: str) -> Any:
+    if not items:
+        return None
+    if selector.isdigit():
+        index = int(selector)
+        return items[index] if index < len(items) else None
+    if selector == "primary":
+        for item in items:
+            if isinstance(item, dict) and item.get("primary"):
+                return item
+        return items[0]
+    key, _, wanted = selector.partition("=")
+    for item in items:
+        if isinstance(item, dict) and str(item.get(key.strip(), "")) == wanted.strip():
+            return item
+    return None
+
+
+def read_path(data: Mapping[str, Any], path: str) -> Any:
+    """Return the value at ``path`` in ``data`` (None when absent)."""
+    for alternative in path.split("|"):
+        alternative = alternative.strip()
+        negate = alternative.startswith("!")
+        value: Any = data
+        for step in _split_steps(alternative.lstrip("!")):
+            match = _STEP.match(step)
+            if match is None or value is None:
+                value = None
+                break
+            key, selector = match.group("key"), match.group("sel")
+            if key:
+                value = value.get(key) if isinstance(value, dict) else None
+            if selector is not None:
+                value = _select(value, selector) if isinstance(value, list) else None
+        if negate:
+            return None if value is None else not bool(value)
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip()
+
+
+def _flag(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"true", "1", "yes", "active", "enabled"}
+
+
+def to_record(data: Mapping[str, Any], mapping: Mapping[str, str], *, row: int) -> ExternalRecord:
+    """Build the record Roster reconciles from one directory entry."""
+    values: dict[str, Any] = {}
+    for attribute in MAPPED_ATTRIBUTES:
+        path = mapping.get(attribute)
+        raw = read_path(data, path) if path else None
+        values[attribute] = _flag(raw) if attribute == "is_active" else _text(raw)
+    values["email"] = values["email"].lower()
+    values["manager_email"] = values["manager_email"].lower()
+    return ExternalRecord(**values, row=row, raw=dict(data))

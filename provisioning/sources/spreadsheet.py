@@ -1,0 +1,798 @@
+"""Read people from CSV, XLSX and ODS files, and write spreadsheets safely.
+
+No ORM here: this module turns bytes into ``ExternalRecord`` objects (and rows
+back into bytes). Everything that could hurt the server is checked before a
+parser runs: the real format is sniffed from the content (not the file name),
+zip members are checked for size and compression ratio (zip bombs), XML is
+parsed with defusedxml (entity bombs), and rows are counted while streaming.
+
+Decisions, documented for the people who upload files:
+- The first non-blank row holds the column headers. Fully blank rows are
+  skipped; row numbers are the ones a spreadsheet program shows.
+- Every cell is read as text, so leading zeros stay (``00123``). Numbers in
+  XLSX cells are written without ``.0``; dates become ISO dates (2024-05-31).
+- Formulas are never evaluated: the value Excel saved with the file is used.
+- Hidden rows and columns are imported like visible ones. In merged cells the
+  value belongs to the top-left cell; the others read as empty.
+- XLSX/ODS: the first sheet is read unless another one is chosen.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import IO, Any
+
+from provisioning.exceptions import FileTooLarge, UnreadableFile
+from provisioning.records import RECORD_ATTRIBUTES, ExternalRecord
+
+# --- columns ----------------------------------------------------------------
+
+# The header each attribute has in the template and in exports.
+TEMPLATE_HEADERS: dict[str, str] = {
+    "email": "Email",
+    "external_id": "Employee ID",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "full_name": "Full name",
+    "manager_email": "Manager email",
+    "manager_external_id": "Manager employee ID",
+    "job_title": "Job title",
+    "department": "Department",
+    "phone_number": "Phone number",
+    "location": "Location",
+    "is_active": "Status",
+}
+TEMPLATE_EXAMPLE: dict[str, str] = {
+    "email": "ada.lovelace@example.com",
+    "external_id": "00123",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "full_name": "Ada Lovelace",
+    "manager_email": "charles.babbage@example.com",
+    "manager_external_id": "",
+    "job_title": "Analyst",
+    "department": "Engineering",
+    "phone_number": "+44 20 7946 0018",
+    "location": "London",
+    "is_active": "Active",
+}
+
+# Header spellings seen in other consoles (Google Admin, Entra, HR systems),
+# compared after lower-casing and removing everything but letters and digits.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "email": (
+        "email",
+        "emailaddress",
+        "mail",
+        "workemail",
+        "primaryemail",
+        "emailid",
+        "businessemail",
+    ),
+    "external_id": (
+        "externalid",
+        "employeeid",
+        "employeenumber",
+        "employeeno",
+        "staffid",
+        "staffnumber",
+        "personnelnumber",
+    ),
+    "first_name": ("firstname", "givenname", "forename", "firstnames"),
+    "last_name": ("lastname", "surname", "familyname"),
+    "full_name": ("fullname", "displayname", "name"),
+    "manager_email": (
+        "manageremail",
+        "manageremailaddress",
+        "managermail",
+        "manager",
+        "linemanageremail",
+    ),
+    "manager_external_id": (
+        "managerexternalid",
+        "manageremployeeid",
+        "manageremployeenumber",
+        "managerid",
+        "linemanageremployeeid",
+    ),
+    "job_title": ("jobtitle", "title", "position", "positiontitle"),
+    "department": ("department", "dept", "orgdepartment", "departmentname"),
+    "phone_number": (
+        "phonenumber",
+        "phone",
+        "mobile",
+        "mobilephone",
+        "mobilenumber",
+        "telephone",
+        "telephonenumber",
+        "workphone",
+        "businessphone",
+    ),
+    "location": ("location", "office", "officelocation", "site", "worklocation"),
+    "is_active": ("status", "isactive", "active", "accountstatus", "accountenabled", "enabled"),
+}
+HEADER_TO_ATTRIBUTE: dict[str, str] = {
+    alias: attribute for attribute, aliases in _ALIASES.items() for alias in aliases
+}
+_REQUIRED_SUFFIX = re.compile(r"[\[(]\s*(required|optional)\s*[\])]\s*$", re.IGNORECASE)
+_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+
+MAX_LENGTHS: dict[str, int] = {
+    "email": 254,
+    "external_id": 255,
+    "first_name": 150,
+    "last_name": 150,
+    "full_name": 300,
+    "manager_email": 254,
+    "manager_external_id": 255,
+    "job_title": 200,
+    "department": 200,
+    "phone_number": 40,
+    "location": 200,
+}
+
+_TRUE = frozenset(
+    {"yes", "y", "true", "t", "1", "active", "enabled", "awaitinginvitation", "invited"}
+)
+_FALSE = frozenset(
+    {"no", "n", "false", "f", "0", "deactivated", "inactive", "disabled", "suspended"}
+)
+
+
+def normalise_header(header: str) -> str:
+    """Return ``header`` lower-cased without punctuation, spaces or a [Required] suffix."""
+    text = _REQUIRED_SUFFIX.sub("", str(header or "").strip())
+    return _NON_ALNUM.sub("", text.casefold())
+
+
+def attribute_label(attribute: str) -> str:
+    return TEMPLATE_HEADERS.get(attribute, attribute)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the file and what Roster does with it."""
+
+    index: int
+    header: str
+    attribute: str | None
+    # known (recognised header), mapped (chosen by the user), ignored, unknown
+    state: str
+    suggestion: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "header": self.header,
+            "attribute": self.attribute,
+            "state": self.state,
+            "suggestion": self.suggestion,
+        }
+
+
+@dataclass(frozen=True)
+class SheetError:
+    """A problem with the file as a whole or with one cell."""
+
+    row: int | None
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def match_columns(
+    headers: list[str], mapping: dict[str, str | None] | None = None
+) -> tuple[list[Column], list[SheetError]]:
+    """Match each header to an attribute; return the columns and the header problems.
+
+    ``mapping`` overrides the match per header (as written in the file): an
+    attribute name, or None to ignore the column.
+    """
+    mapping = mapping or {}
+    normalised_mapping = {normalise_header(k): v for k, v in mapping.items()}
+    columns: list[Column] = []
+    errors: list[SheetError] = []
+    seen_headers: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        header = str(header or "").strip()
+        key = normalise_header(header)
+        letter = column_letter(index)
+        if not header:
+            columns.append(Column(index, header, None, "ignored"))
+            continue
+        if key in seen_headers:
+            errors.append(
+                SheetError(
+                    1,
+                    header,
+                    f"The column “{header}” appears twice (columns "
+                    f"{column_letter(seen_headers[key])} and {letter}). Keep only one.",
+                )
+            )
+            columns.append(Column(index, header, None, "ignored"))
+            continue
+        seen_headers[key] = index
+        if header in mapping or key in normalised_mapping:
+            chosen = mapping[header] if header in mapping else normalised_mapping[key]
+            if chosen is None:
+                columns.append(Column(index, header, None, "ignored"))
+            elif chosen not in RECORD_ATTRIBUTES:
+                errors.append(
+                    SheetError(1, header, f"“{chosen}” is not an attribute Roster knows.")
+                )
+                columns.append(Column(index, header, None, "unknown"))
+            else:
+                columns.append(Column(index, header, chosen, "mapped"))
+            continue
+        attribute = HEADER_TO_ATTRIBUTE.get(key)
+        if attribute:
+            columns.append(Column(index, header, attribute, "known"))
+            continue
+        close = difflib.get_close_matches(key, list(HEADER_TO_ATTRIBUTE), n=1, cutoff=0.75)
+        suggestion = attribute_label(HEADER_TO_ATTRIBUTE[close[0]]) if close else ""
+        hint = f" Did you mean “{suggestion}”?" if suggestion else ""
+        errors.append(
+            SheetError(
+                1,
+                header,
+                f"Roster does not know the column “{header}” (column {letter}).{hint} "
+                "Choose the attribute it holds, or ignore it.",
+            )
+        )
+        columns.append(Column(index, header, None, "unknown", suggestion))
+    by_attribute: dict[str, list[Column]] = {}
+    for column in columns:
+        if column.attribute:
+            by_attribute.setdefault(column.attribute, []).append(column)
+    for attribute, cols in by_attribute.items():
+        if len(cols) > 1:
+            names = " and ".join(f"“{c.header}”" for c in cols)
+            errors.append(
+                SheetError(
+                    1,
+                    cols[1].header,
+                    f"The columns {names} both hold {attribute_label(attribute)}. "
+                    "Ignore one of them or choose another attribute for it.",
+                )
+            )
+    if not any(c.attribute == "email" for c in columns):
+        errors.append(
+            SheetError(
+                1,
+                "Email",
+                "The file has no Email column. Add one (the header can be “Email” or "
+                "“Email Address”) with each person's work email.",
+            )
+        )
+    return columns, errors
+
+
+# --- reading ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file may hold before it is refused."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_rows: int = 200_000
+    max_uncompressed_bytes: int = 400 * 1024 * 1024
+    max_compression_ratio: int = 200
+    max_cell_chars: int = 32_767
+
+
+@dataclass
+class ParsedSheet:
+    """What a file held: its columns, records, and the problems found."""
+
+    file_format: str
+    headers: list[str] = field(default_factory=list)
+    columns: list[Column] = field(default_factory=list)
+    records: list[ExternalRecord] = field(default_factory=list)
+    errors: list[SheetError] = field(default_factory=list)
+    total_rows: int = 0
+    sheet_names: list[str] = field(default_factory=list)
+
+    @property
+    def attributes(self) -> frozenset[str]:
+        return frozenset(c.attribute for c in self.columns if c.attribute)
+
+    def column_names(self) -> dict[str, str]:
+        return {c.attribute: c.header for c in self.columns if c.attribute}
+
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = b"PK\x03\x04"
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_TEXT_EXTENSIONS = {".csv", ".txt", ".tsv", ".tab"}
+_FORMAT_NAMES = {"csv": "a CSV file", "xlsx": "an Excel workbook (.xlsx)", "ods": "an ODS sheet"}
+
+
+def sniff_format(head: bytes, zip_names: set[str] | None = None) -> str:
+    """Return "csv", "xlsx" or "ods" from the content's first bytes (and zip members)."""
+    if head.startswith(_ZIP):
+        names = zip_names or set()
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "mimetype" in names and "content.xml" in names:
+            return "ods"
+        raise UnreadableFile(
+            "This file is a zip archive, not a spreadsheet. Upload a CSV, XLSX or ODS file."
+        )
+    if head.startswith(_OLE2):
+        raise UnreadableFile(
+            "This is an old Excel 97-2003 workbook (.xls). Save it as .xlsx or CSV and upload that."
+        )
+    if head.startswith(b"%PDF"):
+        raise UnreadableFile("This file is a PDF, not a spreadsheet.")
+    return "csv"
+
+
+def _check_zip(archive: zipfile.ZipFile, limits: Limits) -> set[str]:
+    infos = archive.infolist()
+    if len(infos) > 10_000:
+        raise UnreadableFile("This workbook holds too many parts to be a real spreadsheet.")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if (
+            info.file_size > 1024 * 1024
+            and info.file_size > info.compress_size * limits.max_compression_ratio
+        ):
+            raise UnreadableFile(
+                "This workbook expands to far more data than its size suggests "
+                "(a “zip bomb”), so Roster will not open it."
+            )
+    if total > limits.max_uncompressed_bytes:
+        raise FileTooLarge(
+            f"This workbook expands to {total // (1024 * 1024):,} MB, more than the "
+            f"{limits.max_uncompressed_bytes // (1024 * 1024):,} MB Roster reads."
+        )
+    return {info.filename for info in infos}
+
+
+def read_spreadsheet(
+    stream: IO[bytes],
+    *,
+    filename: str = "",
+    sheet: str | None = None,
+    mapping: dict[str, str | None] | None = None,
+    limits: Limits | None = None,
+) -> ParsedSheet:
+    """Read every row of ``stream`` into records; raise UnreadableFile/FileTooLarge.
+
+    Problems with headers and cells are returned in ``errors`` (row 1 for
+    headers) rather than raised, so a preview can list them all.
+    """
+    limits = limits or Limits()
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    if size > limits.max_bytes:
+        raise FileTooLarge(
+            f"The file is {size / (1024 * 1024):.1f} MB; the most Roster accepts is "
+            f"{limits.max_bytes / (1024 * 1024):.0f} MB. Split it into smaller files."
+        )
+    if size == 0:
+        raise UnreadableFile("The file is empty.")
+    head = stream.read(8)
+    stream.seek(0)
+    zip_names = None
+    if head.startswith(_ZIP):
+        try:
+            with zipfile.ZipFile(stream) as archive:
+                zip_names = _check_zip(archive, limits)
+                if "mimetype" in zip_names and archive.read("mimetype").strip() != _ODS_MIME:
+                    zip_names.discard("content.xml")
+        except zipfile.BadZipFile as exc:
+            raise UnreadableFile("This file looks like a workbook but is damaged.") from exc
+        stream.seek(0)
+    file_format = sniff_format(head, zip_names)
+    extension = ("." + filename.rsplit(".", 1)[-1].lower()) if "." in filename else ""
+    expected = {
+        ".xlsx": "xlsx",
+        ".xlsm": "xlsx",
+        ".ods": "ods",
+        **dict.fromkeys(_TEXT_EXTENSIONS, "csv"),
+    }.get(extension)
+    if expected and expected != file_format:
+        raise UnreadableFile(
+            f"“{filename}” is named like {_FORMAT_NAMES[expected]} but its content is "
+            f"{_FORMAT_NAMES[file_format]}. Save it again in the right format, or rename it."
+        )
+    parsed = ParsedSheet(file_format=file_format)
+    if file_format == "csv":
+        rows = _csv_rows(stream.read(), limits)
+    elif file_format == "xlsx":
+        rows = _xlsx_rows(stream, sheet, parsed)
+    else:
+        rows = _ods_rows(stream, sheet, parsed)
+    _records_from_rows(rows, parsed, mapping, limits)
+    return parsed
+
+
+def _records_from_rows(
+    rows: Iterator[tuple[int, list[str]]],
+    parsed: ParsedSheet,
+    mapping: dict[str, str | None] | None,
+    limits: Limits,
+) -> None:
+    header_row = None
+    for number, cells in rows:
+        if any(cells):
+            header_row = (number, cells)
+            break
+    if header_row is None:
+        raise UnreadableFile("The file is empty: it has no header row and no people.")
+    headers = [str(c).strip() for c in header_row[1]]
+    while headers and not headers[-1]:
+        headers.pop()
+    parsed.headers = headers
+    parsed.columns, errors = match_columns(headers, mapping)
+    parsed.errors.extend(errors)
+    plan = [(c.index, c.attribute) for c in parsed.columns if c.attribute]
+    width = len(headers)
+    records = parsed.records
+    max_rows = limits.max_rows
+    status_index = next((i for i, a in plan if a == "is_active"), None)
+    status_header = headers[status_index] if status_index is not None else ""
+    text_plan = [(i, a) for i, a in plan if a != "is_active"]
+    count = 0
+    for number, cells in rows:
+        if not any(cells):
+            continue
+        count += 1
+        if count > max_rows:
+            raise FileTooLarge(
+                f"The file has more than {max_rows:,} people; the most Roster imports at "
+                "once is that many. Split it into smaller files."
+            )
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
+        values: dict[str, Any] = {}
+        for index, attribute in text_plan:
+            value = cells[index]
+            if value and value[0] == "'" and len(value) > 1 and value[1] in "=+-@\t\r":
+                value = value[1:]
+            values[attribute] = value.strip()
+        problems: tuple[tuple[str, str], ...] = ()
+        if status_index is not None:
+            raw_status = cells[status_index].strip()
+            key = _NON_ALNUM.sub("", raw_status.casefold())
+            if not key:
+                values["is_active"] = None
+            elif key in _TRUE:
+                values["is_active"] = True
+            elif key in _FALSE:
+                values["is_active"] = False
+            else:
+                problems = (
+                    (
+                        "is_active",
+                        f"“{raw_status}” is not a status Roster understands in the "
+                        f"{status_header} column. Use Active or Deactivated (or Yes/No).",
+                    ),
+                )
+        records.append(
+            ExternalRecord(
+                **values,
+                row=number,
+                raw=dict(zip(headers, cells[:width], strict=False)),
+                problems=problems,
+            )
+        )
+    parsed.total_rows = count
+    if count == 0 and not any(e.row == 1 and "Email column" in e.message for e in parsed.errors):
+        parsed.errors.append(
+            SheetError(
+                2,
+                headers[0] if headers else "",
+                "The file has a header row but no people below it.",
+            )
+        )
+
+
+# CSV ------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        encodings = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ["utf-16"]
+    else:
+        sample = data[:4096]
+        if b"\x00" in sample:
+            odd_nuls = sample[1::2].count(0)
+            even_nuls = sample[0::2].count(0)
+            if odd_nuls > len(sample) // 4 and even_nuls == 0:
+                encodings = ["utf-16-le"]
+            elif even_nuls > len(sample) // 4 and odd_nuls == 0:
+                encodings = ["utf-16-be"]
+            else:
+                raise UnreadableFile(
+                    "This file is not text, so it cannot be a CSV file. Upload a CSV, "
+                    "XLSX or ODS file."
+                )
+        else:
+            encodings = ["utf-8", "cp1252"]
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            break
+        return text
+    raise UnreadableFile(
+        "Roster could not read this file as text. Save it as “CSV UTF-8” and upload it again."
+    )
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = text[:65536]
+    first_line = sample.split("\n", 1)[0]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        if dialect.delimiter in first_line:
+            return dialect.delimiter
+    except csv.Error:
+        pass
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _csv_rows(data: bytes, limits: Limits) -> Iterator[tuple[int, list[str]]]:
+    text = _decode(data)
+    del data
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    number = 0
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(limits.max_cell_chars + 1)
+    try:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                message = str(exc)
+                if "field larger than field limit" in message:
+                    raise UnreadableFile(
+                        f"Row {number + 1} has a cell longer than {limits.max_cell_chars:,} "
+                        "characters, which no attribute can hold."
+                    ) from exc
+                raise UnreadableFile(f"Row {number + 1} cannot be read: {message}.") from exc
+            number += 1
+            yield number, cells
+    finally:
+        csv.field_size_limit(old_limit)
+
+
+# XLSX -----------------------------------------------------------------------
+
+
+def cell_text(value: Any) -> str:
+    """Return a cell value as the text a person sees (no ``.0``, ISO dates)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e20:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _xml_refused(exc: Exception) -> UnreadableFile:
+    return UnreadableFile(
+        "This workbook contains XML that Roster refuses to read (entity declarations, "
+        "which can be used to attack servers). Save it again from your spreadsheet program."
+    )
+
+
+def _xlsx_rows(
+    stream: IO[bytes], sheet: str | None, parsed: ParsedSheet
+) -> Iterator[tuple[int, list[str]]]:
+    import openpyxl
+    from defusedxml import DefusedXmlException
+
+    try:
+        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    except DefusedXmlException as exc:
+        raise _xml_refused(exc) from exc
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise UnreadableFile(
+            f"This workbook cannot be read ({exc.__class__.__name__}). Open it in your "
+            "spreadsheet program, save it again as .xlsx, and upload that."
+        ) from exc
+    parsed.sheet_names = list(workbook.sheetnames)
+    if sheet:
+        if sheet not in workbook.sheetnames:
+            workbook.close()
+            raise UnreadableFile(
+                f"The workbook has no sheet named “{sheet}”. Its sheets are: "
+                + ", ".join(f"“{n}”" for n in workbook.sheetnames)
+                + "."
+            )
+        worksheet = workbook[sheet]
+    else:
+        worksheet = workbook.worksheets[0]
+    return _xlsx_iter(workbook, worksheet)
+
+
+def _xlsx_iter(workbook: Any, worksheet: Any) -> Iterator[tuple[int, list[str]]]:
+    from defusedxml import DefusedXmlException
+
+    try:
+        number = 0
+        for row in worksheet.iter_rows(values_only=True):
+            number += 1
+            yield number, [cell_text(v) for v in row]
+    except DefusedXmlException as exc:
+        raise _xml_refused(exc) from exc
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise UnreadableFile(
+            f"This workbook is damaged near row {number + 1} and cannot be read."
+        ) from exc
+    finally:
+        workbook.close()
+
+
+# ODS ------------------------------------------------------------------------
+
+_NS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_NS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_NS_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+_T = f"{{{_NS_TABLE}}}"
+_O = f"{{{_NS_OFFICE}}}"
+_MAX_REPEAT = 1024
+
+
+def _ods_cell(element: Any) -> str:
+    kind = element.get(_O + "value-type")
+    if kind in ("float", "percentage", "currency"):
+        value = element.get(_O + "value", "")
+        if re.fullmatch(r"-?\d+\.0*", value):
+            value = value.split(".")[0]
+        return value
+    if kind == "date":
+        return (element.get(_O + "date-value") or "").removesuffix("T00:00:00")
+    if kind == "boolean":
+        return "TRUE" if element.get(_O + "boolean-value") == "true" else "FALSE"
+    paragraphs = []
+    for p in element.iter(f"{{{_NS_TEXT}}}p"):
+        paragraphs.append("".join(p.itertext()))
+    return "\n".join(paragraphs)
+
+
+def _ods_rows(
+    stream: IO[bytes], sheet: str | None, parsed: ParsedSheet
+) -> Iterator[tuple[int, list[str]]]:
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+
+    archive = zipfile.ZipFile(stream)
+    content = archive.open("content.xml")
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        number = 0
+        wanted = False
+        done = False
+        try:
+            for event, element in iterparse(content, events=("start", "end")):
+                tag = element.tag
+                if event == "start":
+                    if tag == _T + "table":
+                        name = element.get(_T + "name", "")
+                        parsed.sheet_names.append(name)
+                        wanted = not done and (sheet is None or name == sheet)
+                    continue
+                if tag == _T + "table":
+                    if wanted:
+                        done = True
+                        wanted = False
+                    element.clear()
+                elif tag == _T + "table-row" and wanted:
+                    cells: list[str] = []
+                    for cell in element:
+                        if cell.tag not in (_T + "table-cell", _T + "covered-table-cell"):
+                            continue
+                        repeat = int(cell.get(_T + "number-columns-repeated", "1"))
+                        value = _ods_cell(cell)
+                        cells.extend([value] * min(repeat, _MAX_REPEAT))
+                    while cells and not cells[-1]:
+                        cells.pop()
+                    repeat_rows = int(element.get(_T + "number-rows-repeated", "1"))
+                    element.clear()
+                    if not cells:
+                        number += repeat_rows
+                        continue
+                    for _ in range(min(repeat_rows, _MAX_REPEAT)):
+                        number += 1
+                        yield number, list(cells)
+                elif tag == _T + "table-row":
+                    element.clear()
+        except DefusedXmlException as exc:
+            raise _xml_refused(exc) from exc
+        except SyntaxError as exc:  # ElementTree.ParseError
+            raise UnreadableFile("This ODS file is damaged and cannot be read.") from exc
+        finally:
+            content.close()
+            archive.close()
+        if sheet and sheet not in parsed.sheet_names:
+            raise UnreadableFile(
+                f"The file has no sheet named “{sheet}”. Its sheets are: "
+                + ", ".join(f"“{n}”" for n in parsed.sheet_names)
+                + "."
+            )
+
+    return rows()
+
+
+# --- writing ----------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix text a spreadsheet would run as a formula with ``'`` (read back as-is)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(headers: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    """Return UTF-8 CSV (with BOM, so Excel reads accents) with formulas neutralised."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(h) for h in headers])
+    for row in rows:
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
+    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+def write_xlsx(headers: list[str], rows: Iterable[Iterable[Any]], *, title: str) -> bytes:
+    """Return an XLSX workbook (every cell text) with formulas neutralised."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    worksheet = workbook.create_sheet(title=title[:31])
+    worksheet.append([neutralise(h) for h in headers])
+    for row in rows:
+        worksheet.append(["" if v is None else neutralise(str(v)) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
