@@ -145,6 +145,9 @@ class Person(TimeStampedModel, AbstractBaseUser):
             models.Index(fields=["updated_at"], name="person_updated_idx"),
             models.Index(fields=["source", "created_at"], name="person_source_created_idx"),
             models.Index(fields=["manager", "full_name"], name="person_manager_name_idx"),
+            # The default ordering of every people list (admin pages walk it
+            # instead of sorting the whole table).
+            models.Index(fields=["full_name", "id"], name="person_name_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,13 +2,68 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
+from django.urls import reverse
+
+# One colour per source, in Person.Source order (Chart.js draws them; no CDN).
+SOURCE_COLOURS = ("#6366f1", "#10b981", "#f59e0b", "#3b82f6", "#ec4899", "#64748b")
+STATUS_VARIANTS = {
+    "staged": "info",
+    "invited": "warning",
+    "active": "success",
+    "deactivated": "danger",
+}
 
 
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
     from accounts import selectors
 
-    context.update(selectors.dashboard_figures())
+    figures = selectors.dashboard_figures()
+    context.update(figures)
+    people_url = reverse("admin:accounts_person_changelist")
+    for card in context["people_by_status"]:
+        card["url"] = f"{people_url}?{urlencode({'status__exact': card['status']})}"
+        card["variant"] = STATUS_VARIANTS.get(card["status"], "primary")
+
+    days = figures["added_by_source"]
+    sources = figures["sources"]
+    totals = {value: sum(day["counts"].get(value, 0) for day in days) for value, _ in sources}
+    context["added_totals"] = [
+        {"label": label, "count": totals[value], "colour": colour}
+        for (value, label), colour in zip(sources, SOURCE_COLOURS, strict=False)
+    ]
+    context["added_total"] = sum(totals.values())
+    context["added_chart"] = json.dumps(
+        {
+            "labels": [day["day"].strftime("%-d %b") for day in days],
+            "datasets": [
+                {
+                    "label": label,
+                    "data": [day["counts"].get(value, 0) for day in days],
+                    "backgroundColor": colour,
+                }
+                for (value, label), colour in zip(sources, SOURCE_COLOURS, strict=False)
+                if totals[value]
+            ],
+        }
+    )
+    context["added_chart_options"] = json.dumps(
+        {
+            "animation": False,
+            "responsive": True,
+            "maintainAspectRatio": False,
+            "plugins": {"legend": {"display": True, "position": "bottom"}},
+            "scales": {
+                "x": {"stacked": True, "grid": {}},
+                "y": {"stacked": True, "beginAtZero": True, "grid": {}, "ticks": {"precision": 0}},
+            },
+        }
+    )
+    context["allowed_domains_url"] = reverse("admin:accounts_alloweddomain_changelist")
+    context["add_allowed_domain_url"] = reverse("admin:accounts_alloweddomain_add")
+    context["can_change_domains"] = request.user.has_perm("accounts.change_alloweddomain")
     return context
