@@ -11,5 +11,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = Celery("roster")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Invitation emails live in accounts/invitation_tasks.py.
+app.autodiscover_tasks(related_name="invitation_tasks")
 
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Every minute: queue invitations whose send time has come and reminders
+    # due today; the send task's claim makes overlapping runs harmless.
+    "send-due-invitations": {
+        "task": "accounts.send_due_invitations",
+        "schedule": 60.0,
+    },
+}

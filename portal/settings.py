@@ -215,6 +215,18 @@ REST_FRAMEWORK = {
 # Region used to read phone numbers written without a +country prefix.
 ROSTER_PHONE_REGION = env("ROSTER_PHONE_REGION", default="GB")
 
+# --- INVITATIONS ------------------------------------------------------------
+# Where links in emails point: the address people reach this portal at.
+ROSTER_BASE_URL = env("ROSTER_BASE_URL", default="http://localhost:8000")
+# A claim link works for this many days after the latest email carrying it.
+ROSTER_INVITE_EXPIRY_DAYS = env.int("ROSTER_INVITE_EXPIRY_DAYS", default=7)
+# Days after the invitation on which unclaimed people are reminded ("" for none).
+ROSTER_REMINDER_DAYS = env("ROSTER_REMINDER_DAYS", default="3,5")
+# Rates in allauth's notation (amount/period/per, per being ip or key=email):
+# https://docs.allauth.org/en/latest/account/rate_limits.html
+ROSTER_NEW_LINK_RATE_LIMIT = env("ROSTER_NEW_LINK_RATE_LIMIT", default="10/h/ip,3/h/key")
+ROSTER_CLAIM_RATE_LIMIT = env("ROSTER_CLAIM_RATE_LIMIT", default="60/m/ip")
+
 # --- ADMIN THEME ------------------------------------------------------------
 # https://unfoldadmin.com/docs/configuration/settings/
 UNFOLD = {

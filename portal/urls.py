@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/logout/", RedirectView.as_view(pattern_name="account_logout")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
 ]

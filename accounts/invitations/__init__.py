@@ -1,0 +1,81 @@
+"""Invitations and account claiming: services, selectors and their errors.
+
+Import from here: ``from accounts.invitations import invite_person``.
+"""
+
+from accounts.invitations.exceptions import (
+    AlreadyClaimed,
+    InvalidLink,
+    InvitationError,
+    LinkExpired,
+    LinkRevoked,
+    RateLimited,
+)
+from accounts.invitations.selectors import (
+    InvitationSummary,
+    count_awaiting_invitation,
+    count_remindable,
+    filter_delivery_failed,
+    filter_invited_not_claimed_for,
+    find_latest_invitation,
+    get_claimable_invitation,
+    get_invitation_summary,
+    list_deliveries,
+    list_invitations,
+    with_invitation_columns,
+)
+from accounts.invitations.services import (
+    DispatchResult,
+    InviteResult,
+    claim_account,
+    dispatch_due_invitations,
+    invite_people,
+    invite_person,
+    remind_people,
+    remind_person,
+    request_new_link,
+    resend_invitation,
+    revoke_invitation,
+    revoke_open_invitations,
+    send_invitation_email,
+    send_test_invitation,
+    send_test_invitation_email,
+)
+
+resend = resend_invitation
+
+__all__ = [
+    "AlreadyClaimed",
+    "DispatchResult",
+    "InvalidLink",
+    "InvitationError",
+    "InvitationSummary",
+    "InviteResult",
+    "LinkExpired",
+    "LinkRevoked",
+    "RateLimited",
+    "claim_account",
+    "count_awaiting_invitation",
+    "count_remindable",
+    "dispatch_due_invitations",
+    "filter_delivery_failed",
+    "filter_invited_not_claimed_for",
+    "find_latest_invitation",
+    "get_claimable_invitation",
+    "get_invitation_summary",
+    "invite_people",
+    "invite_person",
+    "list_deliveries",
+    "list_invitations",
+    "remind_people",
+    "remind_person",
+    "request_new_link",
+    "resend",
+    "resend_invitation",
+    "revoke_invitation",
+    "revoke_open_invitations",
+    "send_invitation_email",
+    "send_test_invitation",
+    "send_test_invitation_email",
+    "with_invitation_columns",
+]
