@@ -8,6 +8,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+# Signing in and out of the admin must keep working before TOTP is set up.
+_OPEN_ADMIN_PATHS = ("/admin/login/", "/admin/logout/")
+
 
 class RequireStaffMfaMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -17,6 +20,7 @@ class RequireStaffMfaMiddleware:
         if (
             settings.ROSTER_REQUIRE_STAFF_MFA
             and request.path.startswith("/admin/")
+            and not request.path.startswith(_OPEN_ADMIN_PATHS)
             and request.user.is_authenticated
             and request.user.is_staff
             and not _has_totp(request.user)

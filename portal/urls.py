@@ -8,7 +8,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
     path("admin/login/", views.admin_login),
-    path("admin/logout/", RedirectView.as_view(pattern_name="account_logout")),
+    path("admin/logout/", views.admin_logout),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),

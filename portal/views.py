@@ -33,3 +33,8 @@ def admin_login(request: HttpRequest) -> HttpResponse:
             next_url = reverse("admin:index")
         return redirect(next_url)
     return render(request, "account/admin_access_denied.html", status=403)
+
+
+def admin_logout(request: HttpRequest) -> HttpResponse:
+    """Hand the admin's sign-out to allauth; a 307 keeps the POST (and its CSRF token)."""
+    return redirect("account_logout", preserve_request=True)

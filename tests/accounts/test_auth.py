@@ -159,6 +159,16 @@ def test_admin_login_ignores_next_pointing_elsewhere(client, admin_user):
     assert response.url == "/admin/"
 
 
+def test_admin_sign_out_signs_out_in_one_step(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post("/admin/logout/", follow=True)
+
+    assert response.redirect_chain[0] == ("/accounts/logout/", 307)
+    assert _signed_in_pk(client) is None
+    assert response.templates[0].name == "account/login.html"
+
+
 # --- sign-up is closed ------------------------------------------------------
 
 
@@ -316,6 +326,15 @@ def test_required_mfa_sends_staff_without_totp_to_setup(client, admin_user, sett
 
     assert response.status_code == 302
     assert response.url == reverse("mfa_activate_totp")
+
+
+def test_required_mfa_still_lets_staff_sign_out_of_admin(client, admin_user, settings):
+    settings.ROSTER_REQUIRE_STAFF_MFA = True
+    client.force_login(admin_user)
+
+    response = client.post("/admin/logout/")
+
+    assert response.url == "/accounts/logout/"
 
 
 def test_staff_without_totp_use_admin_when_mfa_is_not_required(client, admin_user, settings):
