@@ -18,7 +18,6 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
 )
 from django.contrib.auth import SESSION_KEY
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,14 +31,6 @@ pytestmark = pytest.mark.django_db
 
 LOGIN_URL = "/accounts/login/"
 NEW_PASSWORD = "a fresh river of quiet lanterns 42"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # allauth keeps rate-limit counters in the cache (locmem, per process).
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _sign_in(client, email: str, password: str = PASSWORD, next_url: str = ""):

@@ -47,13 +47,3 @@ def page(browser) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> Iterator[None]:
-    # allauth counts sign-in attempts in the cache, shared by the whole run.
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
