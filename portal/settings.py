@@ -139,6 +139,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Mail goes only to people Roster knows; the page answers the same either way.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # Reset links die when the person is deactivated (security stamp, is_active).
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.adapters.PasswordResetTokenGenerator"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

@@ -201,6 +201,8 @@ def test_password_reset_email_lets_person_choose_a_new_password(client, mailoutb
     assert response.url == reverse("account_reset_password_done")
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["ada@example.com"]
+    assert mailoutbox[0].subject == "Reset your Roster password"
+    assert mailoutbox[0].body.startswith(f"Hello {person.first_name},\n\nSomeone asked")
     link = _reset_link(mailoutbox[0])
 
     form_page = client.get(link, follow=True)
