@@ -21,4 +21,10 @@ app.conf.beat_schedule = {
         "task": "accounts.send_due_invitations",
         "schedule": 60.0,
     },
+    # Every minute: push SCIM changes whose enqueue was lost (broker outage,
+    # dead worker); the outbox makes a redundant push a no-op.
+    "scim-sweep": {
+        "task": "provisioning.scim.sweep",
+        "schedule": 60.0,
+    },
 }

@@ -228,6 +228,13 @@ ROSTER_REMINDER_DAYS = env("ROSTER_REMINDER_DAYS", default="3,5")
 ROSTER_NEW_LINK_RATE_LIMIT = env("ROSTER_NEW_LINK_RATE_LIMIT", default="10/h/ip,3/h/key")
 ROSTER_CLAIM_RATE_LIMIT = env("ROSTER_CLAIM_RATE_LIMIT", default="60/m/ip")
 
+# --- PROVISIONING: SCIM PUSH -------------------------------------------------
+# How long a worker holds the people it is pushing before another may take
+# them over (a dead worker's batch waits this long). See docs/scim-outbound.md.
+SCIM_LEASE_SECONDS = env.int("SCIM_LEASE_SECONDS", default=60)
+# Push tasks a full sync starts, so that several workers share it.
+SCIM_PUSH_FANOUT = env.int("SCIM_PUSH_FANOUT", default=4)
+
 # --- ADMIN THEME ------------------------------------------------------------
 # https://unfoldadmin.com/docs/configuration/settings/
 UNFOLD = {

@@ -5,3 +5,9 @@ class ProvisioningConfig(AppConfig):
     name = "provisioning"
     verbose_name = "Provisioning"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts.signals import person_changed
+        from provisioning.scim.receivers import on_person_changed
+
+        person_changed.connect(on_person_changed, dispatch_uid="provisioning.scim.push")

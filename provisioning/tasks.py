@@ -35,3 +35,5 @@ def plan_import_task(import_id: int) -> str:
 def purge_imports_task() -> int:
     """Delete uploaded files and unapplied previews past the retention period."""
     return services.purge_imports()
+
+from provisioning.scim.tasks import *  # noqa: E402,F401,F403

@@ -1,0 +1,448 @@
+"""The HTTP edge to a downstream SCIM 2.0 service. No ORM: dataclasses in, dataclasses out.
+
+Built on scim2-client (over httpx2) with scim2-models validating every
+payload Roster sends. The engine's ``request`` is wrapped so that every
+request waits for the target's shared rate limit, is counted, carries fresh
+credentials, and turns any non-2xx answer into a :class:`ScimError` that says
+whether retrying can help and how long the server asked to wait.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx2
+from scim2_client.client import describe_resource_models
+from scim2_client.engines.httpx2 import SyncSCIMClient
+from scim2_models import (
+    BulkOperation,
+    BulkRequest,
+    EnterpriseUser,
+    PatchOp,
+    ScimProvider,
+    SearchRequest,
+    ServiceProviderConfig,
+    User,
+)
+
+ScimUser = User[EnterpriseUser]
+# Statuses worth retrying (RFC 7231 408, RFC 6585 429, 5xx); any other 4xx
+# is permanent for that request.
+TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
+DEFAULT_TIMEOUT = httpx2.Timeout(20.0, connect=5.0)
+
+
+class ScimError(Exception):
+    """A request the target refused or that could not be completed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        transient: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+        self.transient = transient
+
+
+class Conflict(ScimError):
+    """409: the user already exists (or an ETag mismatch)."""
+
+
+class NotFound(ScimError):
+    """404: the remote user is gone."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How to authenticate: a bearer token, or OAuth 2.0 client credentials."""
+
+    bearer_token: str = ""
+    token_url: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    scope: str = ""
+
+    def __repr__(self) -> str:  # never let a secret reach a log line
+        hidden = "***" if self.bearer_token else ""
+        return f"Credentials(bearer={hidden}, client_id={self.client_id!r})"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a target's /ServiceProviderConfig (and friends) advertise."""
+
+    patch: bool = True
+    bulk: bool = False
+    bulk_max_operations: int = 0
+    bulk_max_payload_size: int = 0
+    filter: bool = True
+    filter_max_results: int = 0
+    etag: bool = False
+    sort: bool = False
+    authentication_schemes: list[str] = field(default_factory=list)
+    resource_types: list[str] = field(default_factory=list)
+    schemas: list[str] = field(default_factory=list)
+    users_endpoint: str = "/Users"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Capabilities:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+
+@dataclass(frozen=True)
+class RemoteUser:
+    """A user as the target holds it."""
+
+    id: str
+    user_name: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """The result of one operation of a Bulk request."""
+
+    key: str
+    status: int
+    remote_id: str | None
+    error: str
+
+
+@dataclass
+class Sent:
+    """A request as it went (or would go) on the wire: for counting and dry runs."""
+
+    method: str
+    path: str
+    body: Any = None
+    params: Any = None
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+_token_cache: dict[tuple[str, str, str], tuple[str, float]] = {}
+_token_lock = threading.Lock()
+
+
+class _Engine(SyncSCIMClient):
+    """scim2-client's httpx2 engine with Roster's request policy."""
+
+    def __init__(self, owner: ScimClient, client: httpx2.Client, provider: ScimProvider):
+        super().__init__(client, provider=provider)
+        self.owner = owner
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
+        return self.owner._request(method, url, **kwargs)
+
+
+class ScimClient:
+    """Talk to one SCIM service provider on behalf of one target."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        capabilities: Capabilities | None = None,
+        before_request: Callable[[], None] | None = None,
+        timeout: httpx2.Timeout | float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.capabilities = capabilities or Capabilities()
+        self.before_request = before_request
+        self.sent: list[Sent] = []
+        self.http = httpx2.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            headers={"Accept": "application/scim+json, application/json"},
+        )
+        models, resource_types = describe_resource_models([ScimUser])
+        config = ServiceProviderConfig.model_validate(
+            {
+                "patch": {"supported": self.capabilities.patch},
+                "bulk": {
+                    "supported": self.capabilities.bulk,
+                    "maxOperations": self.capabilities.bulk_max_operations,
+                    "maxPayloadSize": self.capabilities.bulk_max_payload_size,
+                },
+                "filter": {
+                    "supported": self.capabilities.filter,
+                    "maxResults": self.capabilities.filter_max_results,
+                },
+                "etag": {"supported": False},
+                "sort": {"supported": self.capabilities.sort},
+            }
+        )
+        self.engine = _Engine(
+            self,
+            self.http,
+            ScimProvider(models=models, resource_types=resource_types, config=config),
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> ScimClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def requests_sent(self) -> int:
+        return len(self.sent)
+
+    # --- transport -----------------------------------------------------------
+
+    def _authorization(self, *, refresh: bool = False) -> str | None:
+        creds = self.credentials
+        if creds.bearer_token:
+            return f"Bearer {creds.bearer_token}"
+        if not creds.token_url:
+            return None
+        key = (creds.token_url, creds.client_id, creds.scope)
+        with _token_lock:
+            cached = _token_cache.get(key)
+            if cached and cached[1] > time.time() + 30 and not refresh:
+                return f"Bearer {cached[0]}"
+        data = {"grant_type": "client_credentials", "client_id": creds.client_id}
+        if creds.scope:
+            data["scope"] = creds.scope
+        try:
+            response = self.http.post(
+                creds.token_url, data=data, auth=(creds.client_id, creds.client_secret)
+            )
+        except httpx2.RequestError as exc:
+            raise ScimError(
+                f"Could not reach the OAuth token endpoint: {type(exc).__name__}."
+            ) from exc
+        if response.status_code != 200:
+            raise ScimError(
+                f"The OAuth token endpoint answered {response.status_code}.",
+                status=response.status_code,
+                transient=response.status_code >= 500,
+            )
+        body = response.json()
+        token = body["access_token"]
+        with _token_lock:
+            _token_cache[key] = (token, time.time() + float(body.get("expires_in", 3600)))
+        return f"Bearer {token}"
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        for attempt in (1, 2):
+            auth = self._authorization(refresh=attempt == 2)
+            if auth:
+                headers["Authorization"] = auth
+            if self.before_request is not None:
+                self.before_request()
+            self.sent.append(Sent(method, url, kwargs.get("json"), kwargs.get("params")))
+            try:
+                response = self.http.request(method, url, headers=headers, **kwargs)
+            except httpx2.TimeoutException as exc:
+                raise ScimError(f"{method} {url} timed out.") from exc
+            except httpx2.RequestError as exc:
+                raise ScimError(f"{method} {url} failed: {type(exc).__name__}.") from exc
+            if response.status_code == 401 and attempt == 1 and self.credentials.token_url:
+                continue  # the access token may have expired early
+            break
+        if response.status_code < 400:
+            return response
+        raise self._error(method, url, response)
+
+    @staticmethod
+    def _error(method: str, url: str, response: httpx2.Response) -> ScimError:
+        status = response.status_code
+        detail = ""
+        try:
+            body = response.json()
+            if isinstance(body, dict):
+                detail = str(body.get("detail") or body.get("scimType") or "")
+        except ValueError:
+            detail = ""
+        message = f"{method} {url} answered {status}" + (f": {detail}" if detail else ".")
+        kwargs = {
+            "status": status,
+            "retry_after": _retry_after(response.headers.get("Retry-After")),
+            "transient": status in TRANSIENT_STATUSES,
+        }
+        if status == 409:
+            return Conflict(message, **kwargs)
+        if status == 404:
+            return NotFound(message, **kwargs)
+        return ScimError(message, **kwargs)
+
+    # --- discovery -------------------------------------------------------------
+
+    def discover(self) -> Capabilities:
+        """Read /ServiceProviderConfig, and /Schemas and /ResourceTypes where offered.
+
+        Raises ScimError when the configuration cannot be read.
+        """
+        spc = self._request("GET", "/ServiceProviderConfig").json()
+        config = ServiceProviderConfig.model_validate(spc)
+        resource_types: list[str] = []
+        schemas: list[str] = []
+        endpoint = "/Users"
+        try:
+            rts = self._request("GET", "/ResourceTypes").json()
+            for rt in rts.get("Resources", []) if isinstance(rts, dict) else rts:
+                resource_types.append(rt.get("name", ""))
+                if rt.get("name") == "User" and rt.get("endpoint"):
+                    endpoint = rt["endpoint"]
+        except ScimError as exc:
+            if exc.transient:
+                raise
+        try:
+            body = self._request("GET", "/Schemas").json()
+            items = body.get("Resources", []) if isinstance(body, dict) else body
+            schemas = [s.get("id", "") for s in items]
+        except ScimError as exc:
+            if exc.transient:
+                raise
+        bulk = config.bulk
+        flt = config.filter
+        caps = Capabilities(
+            patch=bool(config.patch and config.patch.supported),
+            bulk=bool(bulk and bulk.supported),
+            bulk_max_operations=int((bulk and bulk.max_operations) or 0),
+            bulk_max_payload_size=int((bulk and bulk.max_payload_size) or 0),
+            filter=bool(flt and flt.supported),
+            filter_max_results=int((flt and flt.max_results) or 0),
+            etag=bool(config.etag and config.etag.supported),
+            sort=bool(config.sort and config.sort.supported),
+            authentication_schemes=[
+                str(s.type) for s in (config.authentication_schemes or []) if s.type
+            ],
+            resource_types=resource_types,
+            schemas=schemas,
+            users_endpoint=endpoint,
+        )
+        self.capabilities = caps
+        return caps
+
+    # --- users -------------------------------------------------------------------
+
+    def _user(self, payload: dict[str, Any]) -> RemoteUser:
+        return RemoteUser(
+            id=str(payload["id"]), user_name=payload.get("userName", ""), payload=payload
+        )
+
+    def list_users(self, *, page_size: int = 500) -> Iterator[RemoteUser]:
+        """Yield every remote user, one page request at a time (sorted, so pages are stable)."""
+        start = 1
+        while True:
+            params = SearchRequest(
+                start_index=start,
+                count=page_size,
+                sort_by="userName" if self.capabilities.sort else None,
+            )
+            page = self.engine.query(
+                ScimUser, query_parameters=params, check_response_payload=False
+            )
+            resources = page.get("Resources") or []
+            for item in resources:
+                yield self._user(item)
+            total = int(page.get("totalResults") or 0)
+            start += len(resources)
+            if not resources or start > total:
+                return
+
+    def find_user(self, user_name: str) -> RemoteUser | None:
+        """Return the remote user whose userName equals ``user_name``, or None."""
+        quoted = user_name.replace("\\", "\\\\").replace('"', '\\"')
+        page = self.engine.query(
+            ScimUser,
+            query_parameters=SearchRequest(filter=f'userName eq "{quoted}"'),
+            check_response_payload=False,
+        )
+        resources = page.get("Resources") or []
+        return self._user(resources[0]) if resources else None
+
+    def get_user(self, remote_id: str) -> RemoteUser:
+        """Return one remote user. Raises NotFound."""
+        return self._user(self.engine.query(ScimUser, remote_id, check_response_payload=False))
+
+    def create_user(self, payload: dict[str, Any]) -> RemoteUser:
+        """POST a new user. Raises Conflict when it already exists."""
+        created = self.engine.create(
+            ScimUser, ScimUser.model_validate(payload), check_response_payload=False
+        )
+        return self._user(created)
+
+    def patch_user(self, remote_id: str, operations: list[dict[str, Any]]) -> None:
+        """PATCH only the given operations onto a remote user. Raises NotFound."""
+        patch = PatchOp[ScimUser].model_validate({"Operations": operations})
+        self.engine.modify(ScimUser, remote_id, patch, check_response_payload=False)
+
+    def replace_user(self, remote_id: str, payload: dict[str, Any]) -> None:
+        """PUT the whole user (for targets without PATCH). Raises NotFound."""
+        resource = ScimUser.model_validate({**payload, "id": remote_id})
+        self.engine.replace(resource, check_response_payload=False)
+
+    def delete_user(self, remote_id: str) -> None:
+        """DELETE a remote user; one already gone counts as deleted."""
+        try:
+            self.engine.delete(ScimUser, remote_id, check_response_payload=False)
+        except NotFound:
+            return
+
+    def bulk_create(self, items: list[tuple[str, dict[str, Any]]]) -> list[BulkOutcome]:
+        """Create users with one Bulk request; return one outcome per (key, payload)."""
+        request = BulkRequest[ScimUser](
+            operations=[
+                BulkOperation[ScimUser](
+                    method="POST",
+                    path=self.capabilities.users_endpoint,
+                    bulk_id=key,
+                    data=ScimUser.model_validate(payload),
+                )
+                for key, payload in items
+            ],
+            fail_on_errors=None,
+        )
+        body = self.engine.bulk(request, check_response_payload=False) or {}
+        outcomes = []
+        for op in body.get("Operations") or []:
+            status = int(op.get("status") or 0)
+            location = op.get("location") or ""
+            response = op.get("response") or {}
+            error = ""
+            if status >= 400:
+                error = str(response.get("detail") or f"answered {status}")
+            outcomes.append(
+                BulkOutcome(
+                    key=str(op.get("bulkId") or ""),
+                    status=status,
+                    remote_id=location.rstrip("/").rpartition("/")[2] if location else None,
+                    error=error,
+                )
+            )
+        return outcomes

@@ -1,0 +1,12 @@
+"""The receiver of accounts' ``person_changed`` event (connected in AppConfig.ready)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provisioning.scim import services
+
+
+def on_person_changed(sender: Any, *, person_ids: list[int], action: str, **kwargs: Any) -> None:
+    """Enqueue a SCIM push for the changed people (sent after commit; never raises)."""
+    services.notify_people_changed(person_ids)

@@ -1,0 +1,43 @@
+"""Celery tasks of SCIM provisioning: thin wrappers around the push services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from provisioning.scim import services
+
+
+@shared_task(name="provisioning.scim.push_target", ignore_result=True)
+def push_target_task(target_id: int, run_id: int | None = None) -> None:
+    """Push a target's pending links; re-enqueue itself when asked to come back later."""
+    outcome = services.push_pending(target_id, run_id=run_id)
+    if outcome.retry_in is not None:
+        push_target_task.apply_async((target_id, run_id), countdown=outcome.retry_in)
+
+
+@shared_task(name="provisioning.scim.sync_target", ignore_result=True)
+def sync_target_task(target_id: int, run_id: int) -> None:
+    """Match remote users, then push everyone in scope with several workers at once."""
+    try:
+        services.sync_target(target_id, run_id=run_id)
+    except services.ScimError:
+        push_target_task.apply_async((target_id, run_id), countdown=30)
+        return
+    for _ in range(max(0, int(getattr(settings, "SCIM_PUSH_FANOUT", 4)) - 1)):
+        push_target_task.delay(target_id, run_id)
+    push_target_task(target_id, run_id)
+
+
+@shared_task(name="provisioning.scim.reconcile_target", ignore_result=True)
+def reconcile_target_task(target_id: int, run_id: int, fix: bool = False) -> None:
+    """Report drift between a target and Roster; with ``fix``, push the corrections."""
+    services.reconcile_target(target_id, run_id=run_id, fix=fix)
+    if fix:
+        push_target_task.delay(target_id)
+
+
+@shared_task(name="provisioning.scim.sweep", ignore_result=True)
+def sweep_task() -> None:
+    """Enqueue a push for every target with pending work (runs every minute)."""
+    services.enqueue_pending_pushes()
