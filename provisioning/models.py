@@ -148,3 +148,4 @@ class ImportChunk(models.Model):
 
 from provisioning.scim.models import *  # noqa: F401,F403,E402
 from provisioning.scim_server.models import *  # noqa: F401,F403,E402
+from provisioning.sources.idp_models import *  # noqa: F401,F403,E402
