@@ -30,8 +30,10 @@ from unfold.decorators import action, display
 from accounts import selectors, services
 from accounts.admin_views import (
     DepartmentFilter,
+    FastCheckboxMixin,
     LocationFilter,
     RosterPaginator,
+    memoise_unfold_result_headers,
     preview,
 )
 from accounts.exceptions import DomainError
@@ -48,6 +50,9 @@ class _Refused(Exception):
     def __init__(self, form: Any) -> None:
         super().__init__()
         self.form = form
+
+
+memoise_unfold_result_headers()
 
 
 class ServiceAdmin(ModelAdmin):
@@ -160,7 +165,7 @@ def _people_word(n: int) -> str:
 
 
 @admin.register(Person)
-class PersonAdmin(ServiceAdmin):
+class PersonAdmin(FastCheckboxMixin, ServiceAdmin):
     form = PersonForm
     list_display = (
         "name",
@@ -424,7 +429,7 @@ class PersonAdmin(ServiceAdmin):
 
 
 @admin.register(LifecycleEvent)
-class LifecycleEventAdmin(ModelAdmin):
+class LifecycleEventAdmin(FastCheckboxMixin, ModelAdmin):
     list_display = ("created_at", "action", "subject_link", "actor_label", "changes_summary")
     list_filter = (
         ("action", ChoicesDropdownFilter),

@@ -12,13 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from unfold.admin import checkbox
 from unfold.contrib.filters.admin import DropdownFilter
+from unfold.decorators import display
 
 from accounts.models import Person
 
@@ -147,3 +152,44 @@ def preview(run: Callable[[], Any]) -> Any:
     except _Rollback:
         pass
     return outcome[0]
+
+
+def memoise_unfold_result_headers() -> None:
+    """Compute a changelist's column headers once per page, not once per row.
+
+    unfold's ``items_for_result`` rebuilds every header (sort links and all)
+    for each row only to read its label; on a 50-row page that was about
+    half of the rendering time. The headers depend on the changelist alone.
+    """
+    from unfold.templatetags import unfold_list
+
+    original = unfold_list.result_headers
+    if getattr(original, "roster_memoised", False):
+        return
+
+    def result_headers(cl: Any) -> Any:
+        cached = getattr(cl, "_roster_result_headers", None)
+        if cached is None:
+            cached = list(original(cl))
+            cl._roster_result_headers = cached
+        return iter(cached)
+
+    result_headers.roster_memoised = True  # type: ignore[attr-defined]
+    unfold_list.result_headers = result_headers
+
+
+class FastCheckboxMixin:
+    """Render the per-row selection checkbox from one pre-rendered template.
+
+    unfold renders a widget template per row for the same markup each time.
+    """
+
+    _checkbox_html: str | None = None
+
+    @display(description=mark_safe(checkbox.render("action_toggle_all", 1)))
+    def action_checkbox(self, obj: Any) -> str:
+        html = FastCheckboxMixin._checkbox_html
+        if html is None:
+            html = checkbox.render(ACTION_CHECKBOX_NAME, "__roster_pk__")
+            FastCheckboxMixin._checkbox_html = html
+        return mark_safe(html.replace("__roster_pk__", escape(str(obj.pk))))
