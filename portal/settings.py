@@ -235,6 +235,17 @@ SCIM_LEASE_SECONDS = env.int("SCIM_LEASE_SECONDS", default=60)
 # Push tasks a full sync starts, so that several workers share it.
 SCIM_PUSH_FANOUT = env.int("SCIM_PUSH_FANOUT", default=4)
 
+# --- PROVISIONING: SPREADSHEET IMPORTS ---------------------------------------
+# Uploaded files live under MEDIA_ROOT/imports/ (never served by a URL) until
+# applied, or this many hours at most; previews not applied by then expire.
+ROSTER_IMPORT_RETENTION_HOURS = env.int("ROSTER_IMPORT_RETENTION_HOURS", default=24)
+ROSTER_IMPORT_MAX_BYTES = env.int("ROSTER_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+ROSTER_IMPORT_MAX_ROWS = env.int("ROSTER_IMPORT_MAX_ROWS", default=200_000)
+# Deactivating more than this share of spreadsheet people (or this many, the
+# smaller) in one import needs a typed confirmation.
+ROSTER_IMPORT_DEACTIVATION_PERCENT = env.int("ROSTER_IMPORT_DEACTIVATION_PERCENT", default=10)
+ROSTER_IMPORT_DEACTIVATION_MAX = env.int("ROSTER_IMPORT_DEACTIVATION_MAX", default=50)
+
 # --- ADMIN THEME ------------------------------------------------------------
 # https://unfoldadmin.com/docs/configuration/settings/
 UNFOLD = {

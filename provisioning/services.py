@@ -79,7 +79,7 @@ def limits() -> spreadsheet.Limits:
 def start_import(
     upload: IO[bytes] | bytes,
     *,
-    by: Person,
+    by: Actorish,
     filename: str,
     complete_list: bool = False,
     skip_invalid: bool = False,
@@ -106,7 +106,7 @@ def start_import(
             f"{max_bytes / (1024 * 1024):.0f} MB. Split it into smaller files."
         )
     job = ImportJob(
-        created_by=by,
+        created_by=by if isinstance(by, Person) else None,
         original_filename=filename[:255],
         file_size=size,
         sheet=sheet or "",
@@ -122,7 +122,7 @@ def start_import(
 def plan_import(
     job: ImportJob,
     *,
-    by: Person,
+    by: Actorish,
     mapping: dict[str, str | None] | None = None,
     sheet: str | None = None,
     skip_invalid: bool | None = None,
@@ -184,7 +184,7 @@ def plan_import(
         source=job.source,
         attributes=parsed.attributes,
         complete_list=job.is_complete_list and not fatal,
-        actor_id=by.pk,
+        actor_id=by.pk if isinstance(by, Person) else None,
         labels=parsed.column_names(),
         deactivation_share=_setting("ROSTER_IMPORT_DEACTIVATION_PERCENT", 10) / 100,
         deactivation_max=_setting("ROSTER_IMPORT_DEACTIVATION_MAX", 50),
@@ -254,7 +254,7 @@ def blocking_problems(job: ImportJob) -> list[str]:
 
 
 def confirm_import(
-    job: ImportJob, *, by: Person, confirm_text: str = "", enqueue: bool = True
+    job: ImportJob, *, by: Actorish, confirm_text: str = "", enqueue: bool = True
 ) -> ImportJob:
     """Accept the preview and enqueue the apply on commit (unless ``enqueue`` is
     False: the command line applies in its own process).
@@ -279,14 +279,14 @@ def confirm_import(
     with transaction.atomic():
         updated = ImportJob.objects.filter(
             pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.FAILED]
-        ).update(confirmed_at=timezone.now(), applied_by=by)
+        ).update(confirmed_at=timezone.now(), applied_by=by if isinstance(by, Person) else None)
         if updated and enqueue:
             transaction.on_commit(partial(apply_import_task.delay, job.pk))
     job.refresh_from_db()
     return job
 
 
-def _check_apply_allowed(job: ImportJob, by: Person) -> None:
+def _check_apply_allowed(job: ImportJob, by: Actorish) -> None:
     require(by, "provisioning.add_importjob")
     if job.is_complete_list:
         require(by, "provisioning.import_complete_list")
@@ -301,8 +301,10 @@ def _check_apply_allowed(job: ImportJob, by: Person) -> None:
 # --- apply ------------------------------------------------------------------
 
 
-def apply_import(job_id: int) -> ImportJob:
+def apply_import(job_id: int, *, by: Actorish | None = None) -> ImportJob:
     """Apply a confirmed import once; a second call (or a redelivered task) does nothing.
+
+    ``by`` defaults to the person who confirmed the import.
 
     Claims the job with a conditional update, applies in one transaction,
     records the outcome. A job left "applying" by a worker that died is taken
@@ -330,7 +332,7 @@ def apply_import(job_id: int) -> ImportJob:
             job = ImportJob.objects.select_for_update().get(pk=job_id)
             if job.status != ImportJob.Status.APPLYING:
                 return job
-            by = job.applied_by
+            by = by or job.applied_by
             if by is None:
                 raise ImportNotReady("The person who confirmed this import no longer exists.")
             counts = apply_plan(job, by=by)
@@ -398,7 +400,14 @@ def _delete_file(job: ImportJob) -> None:
     ImportJob.objects.filter(pk=job.pk).update(file="", file_deleted_at=timezone.now())
 
 
-def import_actor(job: ImportJob, by: Person) -> Actor:
+def import_actor(job: ImportJob, by: Actorish) -> Actor:
+    """Return the audit actor of an import: kind "import", naming who ran it."""
+    if isinstance(by, Actor):
+        return Actor(
+            kind=LifecycleEvent.ActorKind.IMPORT,
+            label=f"Spreadsheet import #{job.pk} by {by.label}",
+            role=by.role,
+        )
     return Actor(
         kind=LifecycleEvent.ActorKind.IMPORT,
         label=f"Spreadsheet import #{job.pk} by {by.display_name} <{by.email}>",
@@ -440,7 +449,7 @@ _PERSON_FIELDS = (
 
 
 @transaction.atomic
-def apply_plan(job: ImportJob, *, by: Person) -> dict[str, int]:
+def apply_plan(job: ImportJob, *, by: Actorish) -> dict[str, int]:
     """Write the job's stored plan: bulk creates, updates, (re)activations, audit rows.
 
     Runs in one transaction (the caller's, if any). Each changed person's
@@ -565,7 +574,7 @@ def apply_plan(job: ImportJob, *, by: Person) -> dict[str, int]:
 
     # Audit rows and the after-commit event.
     events = _events(entries, created, people, new_entries)
-    record_events_bulk(events, by=actor, actor=by)
+    record_events_bulk(events, by=actor, actor=by if isinstance(by, Person) else None)
     publish([p.pk for p in created], LifecycleEvent.Action.CREATED)
     for action, event_action in (
         (Action.UPDATE, LifecycleEvent.Action.UPDATED),
@@ -643,7 +652,7 @@ def purge_imports(*, now: Any = None) -> int:
     return touched
 
 
-def open_import_file(job: ImportJob, *, by: Person) -> IO[bytes]:
+def open_import_file(job: ImportJob, *, by: Actorish) -> IO[bytes]:
     """Open the uploaded file for someone allowed to see imports. Raises NotAllowed,
     ImportNotReady when the file was already deleted."""
     require(by, "provisioning.view_importjob")
@@ -662,7 +671,7 @@ def build_template(file_format: str) -> bytes:
     return _write(file_format, headers, [example], title="People")
 
 
-def build_error_report(job: ImportJob, file_format: str, *, by: Person) -> bytes:
+def build_error_report(job: ImportJob, file_format: str, *, by: Actorish) -> bytes:
     """Return the rows with errors as uploaded, plus an Errors column (CSV or XLSX)."""
     require(by, "provisioning.view_importjob")
     headers = list(job.headers)
@@ -684,7 +693,7 @@ def _problem_text(problem: dict[str, Any]) -> str:
     return f"{where}{column}{problem['message']}"
 
 
-def export_people(queryset: QuerySet[Person], file_format: str, *, by: Person) -> bytes:
+def export_people(queryset: QuerySet[Person], file_format: str, *, by: Actorish) -> bytes:
     """Return ``queryset`` as CSV or XLSX with the template's headers (re-importable)."""
     from provisioning.resources import PersonResource
 

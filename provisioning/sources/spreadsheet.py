@@ -438,7 +438,7 @@ def _records_from_rows(
 ) -> None:
     header_row = None
     for number, cells in rows:
-        if any(cells):
+        if any(c.strip() for c in cells):
             header_row = (number, cells)
             break
     if header_row is None:
@@ -458,7 +458,7 @@ def _records_from_rows(
     text_plan = [(i, a) for i, a in plan if a != "is_active"]
     count = 0
     for number, cells in rows:
-        if not any(cells):
+        if not any(c.strip() for c in cells):
             continue
         count += 1
         if count > max_rows:
@@ -616,6 +616,17 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+def _refused_xml_in_chain(exc: BaseException | None, kind: type[Exception]) -> bool:
+    # openpyxl wraps parser errors in ValueError; look at what it wrapped.
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, kind):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def _xml_refused(exc: Exception) -> UnreadableFile:
     return UnreadableFile(
         "This workbook contains XML that Roster refuses to read (entity declarations, "
@@ -631,9 +642,9 @@ def _xlsx_rows(
 
     try:
         workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-    except DefusedXmlException as exc:
-        raise _xml_refused(exc) from exc
     except Exception as exc:  # openpyxl raises many types for a damaged file
+        if _refused_xml_in_chain(exc, DefusedXmlException):
+            raise _xml_refused(exc) from exc
         raise UnreadableFile(
             f"This workbook cannot be read ({exc.__class__.__name__}). Open it in your "
             "spreadsheet program, save it again as .xlsx, and upload that."
@@ -661,9 +672,9 @@ def _xlsx_iter(workbook: Any, worksheet: Any) -> Iterator[tuple[int, list[str]]]
         for row in worksheet.iter_rows(values_only=True):
             number += 1
             yield number, [cell_text(v) for v in row]
-    except DefusedXmlException as exc:
-        raise _xml_refused(exc) from exc
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        if _refused_xml_in_chain(exc, DefusedXmlException):
+            raise _xml_refused(exc) from exc
         raise UnreadableFile(
             f"This workbook is damaged near row {number + 1} and cannot be read."
         ) from exc
