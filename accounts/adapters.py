@@ -11,6 +11,7 @@ from allauth.account.authentication import get_authentication_records
 from allauth.core import context
 from django.contrib.auth.tokens import PasswordResetTokenGenerator as DjangoTokenGenerator
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -18,6 +19,16 @@ class AccountAdapter(DefaultAccountAdapter):
         # People are added by administrators, spreadsheets and integrations,
         # and join by claiming an invitation.
         return False
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        # Staff land in the admin (LOGIN_REDIRECT_URL); everyone else on their
+        # own account page. An explicit ?next= still wins.
+        if not request.user.is_staff:
+            try:
+                return reverse("accounts:your-account")
+            except NoReverseMatch:
+                pass
+        return super().get_login_redirect_url(request)
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         # Someone who signed in a moment ago (for instance a staff member sent

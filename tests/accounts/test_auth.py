@@ -124,6 +124,21 @@ def test_person_without_admin_role_gets_no_admin_access(client):
     assert client.get("/admin/accounts/person/").status_code == 302
 
 
+def test_person_without_admin_role_lands_on_their_account_page(client):
+    person = PersonFactory(claimed=True, email="reader@example.com")
+
+    response = _sign_in(client, person.email)
+
+    assert response.url == reverse("accounts:your-account")
+    assert client.get(response.url).status_code == 200
+
+
+def test_administrator_without_next_lands_in_admin(client, admin_user):
+    response = _sign_in(client, admin_user.email)
+
+    assert response.url == "/admin/"
+
+
 def test_deactivated_person_cannot_sign_in(client):
     person = PersonFactory(claimed=True, email="gone@example.com")
     services.deactivate_person(person, by=SYSTEM)
