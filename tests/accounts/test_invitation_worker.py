@@ -1,0 +1,172 @@
+"""Invitation emails through real Celery workers, Redis and an SMTP server.
+
+Two worker processes share one queue holding duplicate send tasks and
+overlapping dispatcher runs; each person must receive exactly one email.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from email import message_from_bytes
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from accounts import services
+from accounts.invitation_tasks import send_due_invitations_task, send_invitation_task
+from accounts.invitations import invite_person
+from accounts.models import InvitationDelivery
+from portal.celery import app
+from tests.factories import PersonFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Sink:
+    """An SMTP server's message handler that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        with self._lock:
+            self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+    def recipients(self) -> list[str]:
+        with self._lock:
+            return sorted(rcpt for rcpts, _ in self.messages for rcpt in rcpts)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield sink, controller.port
+    controller.stop()
+
+
+def _worker_database_url() -> str:
+    """The URL of the test database, which the workers must use."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}"))
+
+
+@pytest.fixture
+def start_workers(tmp_path):
+    processes: list[subprocess.Popen] = []
+
+    def start(count: int, smtp_port: int) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": _worker_database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+            "ROSTER_BASE_URL": "https://roster.example.test",
+        }
+        for n in range(count):
+            log = (tmp_path / f"worker{n}.log").open("w")
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "portal",
+                        "worker",
+                        "--pool=solo",
+                        f"--hostname=invite{n}@%h",
+                        "--without-mingle",
+                        "--without-gossip",
+                        "--loglevel=INFO",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+
+    yield start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_for(condition, *, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for the workers")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_send_each_invitation_exactly_once(smtp_sink, start_workers):
+    sink, port = smtp_sink
+    app.control.purge()
+    admin = PersonFactory(admin=True, email="admin@example.com")
+    now_person = PersonFactory(email="now@example.com")
+    scheduled_person = PersonFactory(email="scheduled@example.com")
+    leaver = PersonFactory(email="leaver@example.com")
+    start_workers(2, port)
+    _wait_for(lambda: len(app.control.ping(timeout=0.5)) >= 2)
+
+    soon = timezone.now() + timedelta(seconds=2)
+    invite_person(scheduled_person, by=admin, send_at=soon)
+    # Deactivated before the send time: must get nothing.
+    invite_person(leaver, by=admin, send_at=soon)
+    services.deactivate_person(leaver, by=admin)
+    invite_person(now_person, by=admin)
+    first = InvitationDelivery.objects.get(invitation__person=now_person)
+    # A retried task and redelivered messages: the same send, many times over,
+    # shared between both workers.
+    for _ in range(6):
+        send_invitation_task.delay(first.pk)
+    time.sleep(2.1)
+    # Overlapping dispatcher runs: two beat ticks on the workers, one here.
+    send_due_invitations_task.delay()
+    send_due_invitations_task.delay()
+    send_due_invitations_task()
+
+    def settled() -> bool:
+        states = dict(InvitationDelivery.objects.values_list("invitation__person__email", "status"))
+        return states == {"now@example.com": "sent", "scheduled@example.com": "sent"}
+
+    _wait_for(settled)
+    # Let any duplicate still in flight arrive before counting.
+    time.sleep(2)
+    assert sink.recipients() == ["now@example.com", "scheduled@example.com"]
+    for _, content in sink.messages:
+        message = message_from_bytes(content)
+        assert message["Subject"] == f"{admin.display_name} invited you to Roster"
+        assert "https://roster.example.test/invitation/" in message.as_string()
+    assert InvitationDelivery.objects.count() == 2
