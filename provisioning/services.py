@@ -449,9 +449,11 @@ _PERSON_FIELDS = (
 
 
 @transaction.atomic
-def apply_plan(job: ImportJob, *, by: Actorish) -> dict[str, int]:
+def apply_plan(job: ImportJob, *, by: Actorish, actor: Actor | None = None) -> dict[str, int]:
     """Write the job's stored plan: bulk creates, updates, (re)activations, audit rows.
 
+    ``actor`` names the change in the audit log (default: the spreadsheet
+    import run by ``by``; identity-provider syncs name their source).
     Runs in one transaction (the caller's, if any). Each changed person's
     ``version`` goes up by one and ``person_changed`` is published per action
     after commit. Raises StalePlan when someone changed a planned person since
@@ -459,7 +461,7 @@ def apply_plan(job: ImportJob, *, by: Actorish) -> dict[str, int]:
     (unique email and external ID, no self-manager) back the plan's checks.
     """
     _check_apply_allowed(job, by)
-    actor = import_actor(job, by)
+    actor = actor or import_actor(job, by)
     now = timezone.now()
     entries: dict[str, list[dict[str, Any]]] = {a: [] for a in _WRITE_ACTIONS}
     for entry in selectors.iter_import_rows(job, _WRITE_ACTIONS):
