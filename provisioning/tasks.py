@@ -37,3 +37,4 @@ def purge_imports_task() -> int:
     return services.purge_imports()
 
 from provisioning.scim.tasks import *  # noqa: E402,F401,F403
+from provisioning.sources.idp_tasks import sync_source_task  # noqa: E402,F401
