@@ -27,7 +27,8 @@ from django.utils import timezone
 from accounts import services
 from accounts.actors import Actor, describe
 from accounts.exceptions import InvalidPerson
-from accounts.models import LifecycleEvent, Person
+from accounts.invitations import services as invitation_services
+from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
 
 DEMO_DOMAIN = "northwind.example"
 # The command-line actor, labelled so the audit log tells demo people apart.
@@ -356,6 +357,7 @@ def seed_demo_people(
     ``domain``, so running it twice adds no one. Writes in bulk: one insert per
     batch of people and one per batch of ``created`` audit rows. Raises
     NotAllowed for the wrong role, InvalidPerson for a bad or disallowed domain.
+    Invited people get an invitation sent in the last few days.
     """
     services.require(by, "accounts.add_person")
     if n < 1:
@@ -392,6 +394,14 @@ def seed_demo_people(
             ],
             batch_size=BATCH_SIZE,
         )
+        Invitation.objects.bulk_create(
+            [
+                _sent_invitation(row, actor=actor, label=label, now=now, rng=rng)
+                for row in rows
+                if row.status == Person.Status.INVITED
+            ],
+            batch_size=BATCH_SIZE,
+        )
     services.publish(pks, LifecycleEvent.Action.CREATED)
     return SeedResult(created=len(pks), domain=name, person_ids=tuple(pks))
 
@@ -419,6 +429,25 @@ def _person_row(p: DemoPerson, pks: list[int], *, now: Any, rng: random.Random) 
         # An unusable password, as set_unusable_password() makes, without its
         # per-call cost at 100,000 people.
         password=UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30),
+    )
+
+
+def _sent_invitation(
+    person: Person, *, actor: Person | None, label: str, now: Any, rng: random.Random
+) -> Invitation:
+    # Invited demo people hold an invitation sent in the last few days, so
+    # reminders follow on the configured days (to .example addresses, which
+    # never deliver).
+    sent_at = now - timedelta(hours=rng.randint(1, 96))
+    return Invitation(
+        person=person,
+        status=Invitation.Status.SENT,
+        invited_by=actor,
+        invited_by_label=label,
+        send_at=sent_at,
+        sent_at=sent_at,
+        expires_at=sent_at + timedelta(days=invitation_services.expiry_days()),
+        delivery_status=InvitationDelivery.Status.SENT,
     )
 
 
