@@ -235,6 +235,15 @@ SCIM_LEASE_SECONDS = env.int("SCIM_LEASE_SECONDS", default=60)
 # Push tasks a full sync starts, so that several workers share it.
 SCIM_PUSH_FANOUT = env.int("SCIM_PUSH_FANOUT", default=4)
 
+# --- PROVISIONING: SCIM SERVER -----------------------------------------------
+# Identity providers call /scim/v2/ with a token from a SCIM client.
+# See docs/scim-server.md. DELETE deactivates ("deactivate") or deletes
+# people who never claimed their account ("delete").
+ROSTER_SCIM_DELETE_MODE = env("ROSTER_SCIM_DELETE_MODE", default="deactivate")
+# Requests per SCIM client per window (n/s, n/m, n/h); empty turns it off.
+ROSTER_SCIM_RATE_LIMIT = env("ROSTER_SCIM_RATE_LIMIT", default="600/m")
+ROSTER_SCIM_MAX_BODY_BYTES = env.int("ROSTER_SCIM_MAX_BODY_BYTES", default=1_048_576)
+
 # --- PROVISIONING: SPREADSHEET IMPORTS ---------------------------------------
 # Uploaded files live under MEDIA_ROOT/imports/ (never served by a URL) until
 # applied, or this many hours at most; previews not applied by then expire.

@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/logout/", views.admin_logout),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("scim/v2/", include("provisioning.scim_server.urls")),
     path("", include("accounts.urls")),
 ]
