@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from unfold.widgets import UnfoldAdminEmailInputWidget, UnfoldAdminTextInputWidget
 
 from accounts import services
 from accounts.actors import Actor
@@ -49,10 +50,11 @@ class PersonForm(ServiceForm):
 
     # Email and phone are checked by the service, so people see one message
     # worded by the domain rather than the form field's generic one.
-    email = forms.CharField(max_length=254)
+    email = forms.CharField(max_length=254, widget=UnfoldAdminEmailInputWidget)
     phone_number = forms.CharField(
         max_length=40,
         required=False,
+        widget=UnfoldAdminTextInputWidget,
         help_text="Any common format; stored in international form.",
     )
 
@@ -85,7 +87,11 @@ class PersonForm(ServiceForm):
 class AllowedDomainForm(ServiceForm):
     """Add a domain to the allow-list through add_allowed_domain."""
 
-    domain = forms.CharField(max_length=253, help_text="For example example.org (no @).")
+    domain = forms.CharField(
+        max_length=253,
+        widget=UnfoldAdminTextInputWidget,
+        help_text="For example example.org (no @).",
+    )
 
     class Meta:
         model = AllowedDomain
