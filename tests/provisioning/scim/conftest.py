@@ -64,6 +64,7 @@ def fault_proxy(scim_server):
 def proxy(fault_proxy):
     fault_proxy.faults.clear()
     fault_proxy.seen.clear()
+    fault_proxy.authorizations.clear()
     return fault_proxy
 
 

@@ -36,6 +36,7 @@ class FaultProxy:
         self.upstream_port = parts.port or 80
         self.faults: list[Fault] = []
         self.seen: list[tuple[str, str, int]] = []
+        self.authorizations: list[str | None] = []
         self.lock = threading.Lock()
         proxy = self
 
@@ -48,6 +49,7 @@ class FaultProxy:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                proxy.authorizations.append(self.headers.get("Authorization"))
                 fault = proxy._take(self.command, self.path)
                 if fault and fault.delay:
                     time.sleep(fault.delay)
