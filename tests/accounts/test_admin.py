@@ -345,6 +345,10 @@ def test_person_page_lists_direct_reports_and_history_newest_first(admin_client,
     assert [e.action for e in response.context["events"]] == ["updated", "created"]
     assert "job_title</span>: — → Director" in html
     assert admin_user.display_name in html
+    history = admin_client.get(response.context["events_url"])
+    assert [e.action for e in history.context["cl"].result_list] == ["updated", "created"]
+    reports = admin_client.get(response.context["reports_url"])
+    assert result_names(reports) == ["Report One"]
 
 
 # --- bulk actions ------------------------------------------------------------
