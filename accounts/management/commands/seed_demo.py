@@ -16,8 +16,7 @@ class Command(RosterCommand):
         "deep, with departments, locations, job titles, phone numbers and a mix of statuses "
         f"and sources, all with emails under --domain (default {DEMO_DOMAIN}). If anyone "
         "already has an email under that domain, nothing is added; use another --domain to "
-        "add a second organisation. Written in bulk: 100,000 people take well under a "
-        "minute on PostgreSQL."
+        "add a second organisation. Written in bulk, so 100,000 people are practical."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
