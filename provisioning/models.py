@@ -66,6 +66,8 @@ class ImportJob(models.Model):
     count_deactivated = models.PositiveIntegerField(default=0)
     count_reactivated = models.PositiveIntegerField(default=0)
     count_errors = models.PositiveIntegerField(default=0)
+    # Deactivations of people missing from a complete list (the guarded kind).
+    count_absent = models.PositiveIntegerField(default=0)
     deactivation_threshold = models.PositiveIntegerField(default=0)
 
     planned_at = models.DateTimeField(null=True, blank=True)
@@ -112,11 +114,13 @@ class ImportJob(models.Model):
 
     @property
     def needs_confirmation(self) -> bool:
-        return self.count_deactivated > self.deactivation_threshold
+        """Whether applying needs the typed confirmation: a complete list that
+        deactivates more people than the threshold."""
+        return self.count_absent > self.deactivation_threshold
 
     @property
     def confirmation_phrase(self) -> str:
-        return f"DEACTIVATE {self.count_deactivated}"
+        return f"DEACTIVATE {self.count_absent}"
 
 
 class ImportChunk(models.Model):

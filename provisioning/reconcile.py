@@ -304,14 +304,14 @@ def compute_plan(
             pid = None
         if pid is not None:
             earlier = matched_by.get(pid)
-            if earlier is not None:
+            if earlier is not None and not work.errors:
                 error(
                     work,
                     "email",
                     f"This row and row {earlier.record.row} are the same person "
                     f"({_describe(people[pid])}).",
                 )
-            else:
+            elif earlier is None:
                 matched_by[pid] = work
             work.pid = pid
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import AllowedDomain, Person
 from provisioning.models import ImportChunk, ImportJob
@@ -181,6 +181,9 @@ def get_import_progress(job: ImportJob) -> ImportProgress:
 def list_imports_to_purge(*, now: datetime) -> QuerySet[ImportJob]:
     """Imports whose file or unapplied preview outlived the retention period."""
     hours = getattr(settings, "ROSTER_IMPORT_RETENTION_HOURS", 24)
-    return ImportJob.objects.filter(created_at__lt=now - timedelta(hours=hours)).exclude(
-        status=ImportJob.Status.APPLYING
+    unapplied = [ImportJob.Status.QUEUED, ImportJob.Status.READY, ImportJob.Status.FAILED]
+    return (
+        ImportJob.objects.filter(created_at__lt=now - timedelta(hours=hours))
+        .filter(~Q(file="") | Q(planned_at__isnull=False, status__in=unapplied))
+        .exclude(status__in=[ImportJob.Status.APPLYING, ImportJob.Status.PLANNING])
     )

@@ -205,6 +205,7 @@ def plan_import(
     job.count_deactivated = counts["deactivated"]
     job.count_reactivated = counts["reactivated"]
     job.count_errors = counts["errors"] + len(header_errors)
+    job.count_absent = sum(1 for r in plan.rows if r.action == Action.DEACTIVATE and r.row is None)
     job.deactivation_threshold = plan.deactivation_threshold
     job.status = ImportJob.Status.READY
     job.planned_at = timezone.now()
@@ -271,10 +272,11 @@ def confirm_import(
         raise ImportNotReady(" ".join(problems))
     if job.needs_confirmation:
         typed = (confirm_text or "").strip().upper()
-        if typed not in (job.confirmation_phrase, str(job.count_deactivated)):
+        if typed not in (job.confirmation_phrase, str(job.count_absent)):
             raise ConfirmationRequired(
-                f"This import deactivates {job.count_deactivated:,} people, more than "
-                f"{job.deactivation_threshold:,}. Type “{job.confirmation_phrase}” to confirm."
+                f"This import deactivates {job.count_absent:,} people missing from the file, "
+                f"more than {job.deactivation_threshold:,}. Type “{job.confirmation_phrase}” "
+                "to confirm."
             )
     with transaction.atomic():
         updated = ImportJob.objects.filter(
@@ -638,9 +640,7 @@ def purge_imports(*, now: Any = None) -> int:
     """
     now = now or timezone.now()
     touched = 0
-    for job in selectors.list_imports_to_purge(now=now).exclude(
-        file="", status=ImportJob.Status.DONE
-    ):
+    for job in selectors.list_imports_to_purge(now=now):
         if job.file:
             _delete_file(job)
         if job.status != ImportJob.Status.DONE:

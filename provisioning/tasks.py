@@ -6,15 +6,14 @@ import contextlib
 
 from celery import shared_task
 
-from provisioning import services
+from provisioning import services as import_services
 from provisioning.models import ImportJob
-from provisioning.scim.tasks import *  # noqa: F403
 
 
 @shared_task(name="provisioning.apply_import", acks_late=True)
 def apply_import_task(import_id: int) -> str:
     """Apply a confirmed import; a redelivered or repeated task does nothing more."""
-    job = services.apply_import(import_id)
+    job = import_services.apply_import(import_id)
     return job.status
 
 
@@ -25,8 +24,8 @@ def plan_import_task(import_id: int) -> str:
     if job is None or job.created_by is None or job.status != ImportJob.Status.QUEUED:
         return "skipped"
     # A file Roster cannot read is recorded on the job for the person who uploaded it.
-    with contextlib.suppress(services.ImportProblem):
-        services.plan_import(job, by=job.created_by)
+    with contextlib.suppress(import_services.ImportProblem):
+        import_services.plan_import(job, by=job.created_by)
     job.refresh_from_db(fields=["status"])
     return job.status
 
@@ -34,7 +33,8 @@ def plan_import_task(import_id: int) -> str:
 @shared_task(name="provisioning.purge_imports")
 def purge_imports_task() -> int:
     """Delete uploaded files and unapplied previews past the retention period."""
-    return services.purge_imports()
+    return import_services.purge_imports()
+
 
 from provisioning.scim.tasks import *  # noqa: E402,F401,F403
 from provisioning.sources.idp_tasks import sync_source_task  # noqa: E402,F401

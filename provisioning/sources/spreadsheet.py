@@ -472,8 +472,10 @@ def _records_from_rows(
         for index, attribute in text_plan:
             value = cells[index]
             if value and value[0] == "'" and len(value) > 1 and value[1] in "=+-@\t\r":
-                value = value[1:]
-            values[attribute] = value.strip()
+                # Written by a neutralising export: the rest is the value as stored.
+                values[attribute] = value[1:]
+            else:
+                values[attribute] = value.strip()
         problems: tuple[tuple[str, str], ...] = ()
         if status_index is not None:
             raw_status = cells[status_index].strip()

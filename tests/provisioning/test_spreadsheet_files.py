@@ -64,7 +64,11 @@ def test_blank_lines_only_is_an_empty_file(admin_user):
 def test_header_only_file_is_an_error_on_row_2(admin_user):
     job, _ = preview(csv_bytes([HEADERS]), admin_user)
     assert job.file_errors == [
-        {"row": 2, "column": "Email", "message": "The file has a header row but no people below it."}
+        {
+            "row": 2,
+            "column": "Email",
+            "message": "The file has a header row but no people below it.",
+        }
     ]
     with pytest.raises(ImportNotReady):
         services.confirm_import(job, by=admin_user)
@@ -107,7 +111,9 @@ def test_header_variants_from_other_consoles_are_recognised(admin_user):
         "isActive",
     ]
     job, plan = preview(
-        csv_bytes([headers, ["ada@example.com", "7", "Ada", "L", "Ada L", "", "", "", "", "", "Y"]]),
+        csv_bytes(
+            [headers, ["ada@example.com", "7", "Ada", "L", "Ada L", "", "", "", "", "", "Y"]]
+        ),
         admin_user,
     )
     assert job.file_errors == []
@@ -258,7 +264,10 @@ def test_cell_longer_than_any_attribute_is_refused(admin_user):
 
 
 def test_leading_zeros_are_kept(admin_user):
-    rows = [["Email", "Employee ID", "Phone number"], ["ada@example.com", "00123", "0044 20 7946 0018"]]
+    rows = [
+        ["Email", "Employee ID", "Phone number"],
+        ["ada@example.com", "00123", "0044 20 7946 0018"],
+    ]
     _, plan = preview(csv_bytes(rows), admin_user)
     assert plan.rows[0].changes["external_id"] == [None, "00123"]
     assert plan.rows[0].changes["phone_number"] == [None, "+442079460018"]
@@ -357,12 +366,12 @@ def test_ods_sheet_is_read(admin_user):
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
         ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
         ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0">'
-        "<office:body><office:spreadsheet><table:table table:name=\"People\">"
-        "<table:table-row><table:table-cell office:value-type=\"string\"><text:p>Email</text:p>"
-        "</table:table-cell><table:table-cell office:value-type=\"string\"><text:p>Employee ID"
+        '<office:body><office:spreadsheet><table:table table:name="People">'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>Email</text:p>'
+        '</table:table-cell><table:table-cell office:value-type="string"><text:p>Employee ID'
         "</text:p></table:table-cell></table:table-row>"
-        "<table:table-row><table:table-cell office:value-type=\"string\"><text:p>ada@example.com"
-        "</text:p></table:table-cell><table:table-cell office:value-type=\"float\" "
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>ada@example.com'
+        '</text:p></table:table-cell><table:table-cell office:value-type="float" '
         'office:value="42"><text:p>42</text:p></table:table-cell>'
         '<table:table-cell table:number-columns-repeated="1000"/></table:table-row>'
         '<table:table-row table:number-rows-repeated="1048570"><table:table-cell/></table:table-row>'
@@ -416,9 +425,10 @@ def test_file_whose_content_is_not_what_its_name_claims_is_refused(
 def _workbook_with(replacements: dict[str, bytes]) -> bytes:
     source = io.BytesIO(xlsx_bytes({"People": [["Email"], ["ada@example.com"]]}))
     target = io.BytesIO()
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(
-        target, "w", compression=zipfile.ZIP_DEFLATED
-    ) as zout:
+    with (
+        zipfile.ZipFile(source) as zin,
+        zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zout,
+    ):
         for item in zin.infolist():
             data = replacements.get(item.filename, zin.read(item.filename))
             zout.writestr(item.filename, data, compress_type=zipfile.ZIP_DEFLATED)
@@ -460,7 +470,7 @@ def test_xml_entity_bomb_is_refused(admin_user, part):
             for i in range(1, 10)
         )
         + b']><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        b"<sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>&lol9;</t></is></c></row>"
+        b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
         b"</sheetData></worksheet>"
     )
     content = _workbook_with({part: laughs})
