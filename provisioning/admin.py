@@ -1,3 +1,4 @@
 """Admin registrations for provisioning."""
 
+from provisioning.scim import admin as _scim_admin  # noqa: F401
 from provisioning.scim_server import admin as _scim_server_admin  # noqa: F401

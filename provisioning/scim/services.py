@@ -371,3 +371,50 @@ def enqueue_pending_pushes() -> list[int]:
         if pending_links(target).exists() and _send(target.pk):
             queued.append(target.pk)
     return queued
+
+
+# --- in-process runs (the command line's --wait) ------------------------------
+
+
+def run_sync_now(target: ScimTarget, *, by: Actorish, max_wait: float = 600.0) -> ScimRun:
+    """Sync a target in this process and return the finished run.
+
+    Waits out short throttling (Retry-After, backoff) up to ``max_wait``
+    seconds in all. Workers running at the same time share the batches.
+    """
+    import time
+
+    require(by, "provisioning.change_scimtarget")
+    target.refresh_from_db()
+    _require_enabled(target)
+    ScimLink.objects.filter(target=target).update(failed_version=None, next_attempt_at=None)
+    run = _start_run(target, ScimRun.Kind.SYNC)
+    deadline = time.monotonic() + max_wait
+    sync_target(target.pk, run_id=run.pk)
+    while True:
+        outcome = push_pending(target.pk, run_id=run.pk)
+        if outcome.retry_in is None or time.monotonic() + outcome.retry_in > deadline:
+            break
+        time.sleep(outcome.retry_in)
+    run.refresh_from_db()
+    if run.status == ScimRun.Status.RUNNING and outcome.stopped:
+        run.message = outcome.stopped
+        run.save(update_fields=["message"])
+    return run
+
+
+def run_reconcile_now(target: ScimTarget, *, by: Actorish, fix: bool = False) -> ScimRun:
+    """Reconcile in this process; with ``fix``, push the corrections too."""
+    require(by, "provisioning.change_scimtarget" if fix else "provisioning.view_scimtarget")
+    target.refresh_from_db()
+    if fix:
+        _require_enabled(target)
+    run = _start_run(target, ScimRun.Kind.RECONCILE)
+    try:
+        reconcile_target(target.pk, run_id=run.pk, fix=fix)
+    except ScimError as exc:
+        raise ScimTargetUnavailable(f"{target.name}: {exc.message}") from exc
+    if fix:
+        push_pending(target.pk)
+    run.refresh_from_db()
+    return run
