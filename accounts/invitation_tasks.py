@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from accounts.invitations import services
+from accounts.invitations import delivery
 
 
 @shared_task(name="accounts.send_invitation", ignore_result=True)
 def send_invitation_task(delivery_id: int) -> str:
     """Send one queued invitation or reminder email (idempotent: sends at most once)."""
-    return services.send_invitation_email(delivery_id)
+    return delivery.send_invitation_email(delivery_id)
 
 
 @shared_task(name="accounts.send_due_invitations", ignore_result=True)
 def send_due_invitations_task() -> dict[str, int]:
     """Queue the invitations and reminders that are due; runs every minute from beat."""
-    result = services.dispatch_due_invitations()
+    result = delivery.dispatch_due_invitations()
     return {
         "invitations": result.invitations,
         "reminders": result.reminders,
@@ -32,4 +32,4 @@ def send_due_invitations_task() -> dict[str, int]:
 @shared_task(name="accounts.send_test_invitation", ignore_result=True)
 def send_test_invitation_task(person_id: int, message: str = "") -> bool:
     """Send a sample invitation email to the administrator who asked for it."""
-    return services.send_test_invitation_email(person_id, message)
+    return delivery.send_test_invitation_email(person_id, message)

@@ -336,7 +336,7 @@ def deactivate_person(person: Person, *, by: Actorish, reason: str = "") -> Pers
             "updated_at",
         ]
     )
-    from accounts.invitations.services import revoke_open_invitations
+    from accounts.invitations import revoke_open_invitations
 
     revoke_open_invitations(person, reason="The person was deactivated.")
     record_event(

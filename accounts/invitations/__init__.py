@@ -3,6 +3,13 @@
 Import from here: ``from accounts.invitations import invite_person``.
 """
 
+from accounts.invitations.claims import claim_account
+from accounts.invitations.delivery import (
+    DispatchResult,
+    dispatch_due_invitations,
+    send_invitation_email,
+    send_test_invitation_email,
+)
 from accounts.invitations.exceptions import (
     AlreadyClaimed,
     InvalidLink,
@@ -10,6 +17,18 @@ from accounts.invitations.exceptions import (
     LinkExpired,
     LinkRevoked,
     RateLimited,
+)
+from accounts.invitations.invites import (
+    InviteResult,
+    invite_people,
+    invite_person,
+    remind_people,
+    remind_person,
+    request_new_link,
+    resend_invitation,
+    revoke_invitation,
+    revoke_open_invitations,
+    send_test_invitation,
 )
 from accounts.invitations.selectors import (
     InvitationSummary,
@@ -23,23 +42,6 @@ from accounts.invitations.selectors import (
     list_deliveries,
     list_invitations,
     with_invitation_columns,
-)
-from accounts.invitations.services import (
-    DispatchResult,
-    InviteResult,
-    claim_account,
-    dispatch_due_invitations,
-    invite_people,
-    invite_person,
-    remind_people,
-    remind_person,
-    request_new_link,
-    resend_invitation,
-    revoke_invitation,
-    revoke_open_invitations,
-    send_invitation_email,
-    send_test_invitation,
-    send_test_invitation_email,
 )
 
 resend = resend_invitation

@@ -20,6 +20,7 @@ from accounts.invitation_tasks import (
     send_test_invitation_task,
 )
 from accounts.invitations import (
+    claim_account,
     count_awaiting_invitation,
     count_remindable,
     filter_delivery_failed,
@@ -35,7 +36,7 @@ from accounts.invitations import (
     send_test_invitation,
     with_invitation_columns,
 )
-from accounts.invitations import services as invitation_services
+from accounts.invitations import invites as invitation_services
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
 from tests.factories import PersonFactory
 
@@ -49,7 +50,7 @@ def enqueued(callbacks) -> list[int]:
     """Delivery ids the captured on-commit callbacks would put on the broker."""
     ids: list[int] = []
     for callback in callbacks:
-        if getattr(callback, "func", None) is invitation_services._enqueue:
+        if getattr(callback, "func", None) is invitation_services.enqueue_deliveries:
             ids += callback.args[0]
     return ids
 
@@ -430,9 +431,7 @@ def test_no_reminders_after_the_account_is_claimed(admin_user, person, mailoutbo
         deliver_queued()
         [token] = tokens(mailoutbox[0])
     with time_machine.travel(START + timedelta(days=1), tick=False):
-        invitation_services.claim_account(
-            token, password="a sturdy passphrase", first_name="Ann", last_name="Lee"
-        )
+        claim_account(token, password="a sturdy passphrase", first_name="Ann", last_name="Lee")
     for day in (3, 5, 6):
         with time_machine.travel(START + timedelta(days=day), tick=False):
             send_due_invitations_task()

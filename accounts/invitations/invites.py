@@ -1,0 +1,471 @@
+"""Inviting people, reminding them and revoking invitations.
+
+Every email goes through one path: an ``InvitationDelivery`` row (queued) is
+created here, and a worker sends it (``accounts.invitations.delivery``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max, QuerySet
+from django.utils import timezone
+
+from accounts.actors import Actor, describe
+from accounts.exceptions import IllegalTransition, InvalidPerson
+from accounts.invitations import ratelimit
+from accounts.invitations.exceptions import RateLimited
+from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
+from accounts.services import Actorish, publish, record_event, require
+
+Delivery = InvitationDelivery
+OPEN = Invitation.OPEN_STATUSES
+MAX_MESSAGE_LENGTH = 2000
+BATCH_SIZE = 1000
+# Up to this many emails are enqueued straight from the service; more are
+# handed to one dispatch task so an admin request never waits on the broker.
+DIRECT_ENQUEUE_LIMIT = 50
+SUPERSEDED = "Replaced by a newer link."
+SELF_SERVICE = Actor(kind="system", label="Self-service new link request")
+
+
+# --- settings -----------------------------------------------------------------
+
+
+def expiry_days() -> int:
+    return int(settings.ROSTER_INVITE_EXPIRY_DAYS)
+
+
+def reminder_days() -> list[int]:
+    """Return the configured reminder days, ascending; empty when turned off."""
+    raw = str(settings.ROSTER_REMINDER_DAYS or "")
+    return sorted({int(part) for part in raw.replace(" ", "").split(",") if part})
+
+
+# --- results ------------------------------------------------------------------
+
+
+@dataclass
+class InviteResult:
+    """What a bulk invitation or reminder did, and whom it skipped and why."""
+
+    invited: int = 0
+    resent: int = 0
+    reminded: int = 0
+    skipped: list[tuple[Person, str]] = field(default_factory=list)
+    invitations: list[Invitation] = field(default_factory=list)
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _clean_schedule(send_at: datetime | None, message: str, now: datetime) -> datetime:
+    errors = {}
+    if send_at is not None and timezone.is_naive(send_at):
+        errors["send_at"] = "Give the send time with its time zone."
+    elif send_at is not None and send_at < now - timedelta(minutes=5):
+        errors["send_at"] = "The send time is in the past."
+    if len(message or "") > MAX_MESSAGE_LENGTH:
+        errors["message"] = f"The message is longer than {MAX_MESSAGE_LENGTH} characters."
+    if errors:
+        raise InvalidPerson(errors)
+    return now if send_at is None or send_at < now else send_at
+
+
+def _refusal(person: Person) -> str | None:
+    if person.status == Person.Status.ACTIVE:
+        return f"{person} has already claimed their account."
+    if person.status == Person.Status.DEACTIVATED:
+        return f"{person} is deactivated; reactivate them before inviting."
+    return None
+
+
+def _ids(people: Iterable[Person | int] | QuerySet[Person]) -> list[int]:
+    if isinstance(people, QuerySet):
+        return list(people.order_by().values_list("pk", flat=True))
+    return [p if isinstance(p, int) else p.pk for p in people]
+
+
+def _chunks(ids: list[int], size: int = BATCH_SIZE) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def enqueue_deliveries(delivery_ids: list[int]) -> None:
+    from accounts.invitation_tasks import send_invitation_task
+
+    for pk in delivery_ids:
+        send_invitation_task.delay(pk)
+
+
+def _dispatch_soon() -> None:
+    from accounts.invitation_tasks import send_due_invitations_task
+
+    send_due_invitations_task.delay()
+
+
+def _queue_deliveries(deliveries: list[InvitationDelivery], now: datetime) -> None:
+    """Insert queued emails and arrange for workers to get them after commit."""
+    direct = len(deliveries) <= DIRECT_ENQUEUE_LIMIT
+    for delivery in deliveries:
+        delivery.enqueued_at = now if direct else None
+    created = Delivery.objects.bulk_create(deliveries)
+    Invitation.objects.filter(pk__in=[d.invitation_id for d in created]).update(
+        delivery_status=Delivery.Status.QUEUED, delivery_error=""
+    )
+    if direct:
+        transaction.on_commit(partial(enqueue_deliveries, [d.pk for d in created]))
+    elif created:
+        transaction.on_commit(_dispatch_soon)
+
+
+def _events(
+    people: list[Person],
+    action: str,
+    *,
+    by: Actorish,
+    changes: dict[int, dict[str, Any]] | None = None,
+    reason: str = "",
+) -> None:
+    kind, label, actor = describe(by)
+    LifecycleEvent.objects.bulk_create(
+        [
+            LifecycleEvent(
+                person=person,
+                person_ref=person.pk,
+                subject=str(person),
+                action=action,
+                actor=actor,
+                actor_kind=kind,
+                actor_label=label,
+                changes=(changes or {}).get(person.pk, {}),
+                reason=reason,
+            )
+            for person in people
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def cancel_queued(invitations: QuerySet[Invitation], reason: str, now: datetime) -> None:
+    Delivery.objects.filter(
+        invitation__in=invitations.values("pk"), status=Delivery.Status.QUEUED
+    ).update(status=Delivery.Status.CANCELLED, error=reason, finished_at=now)
+
+
+def _invite_locked(
+    people: list[Person],
+    *,
+    by: Actorish,
+    send_at: datetime,
+    message: str,
+    now: datetime,
+    inviter: tuple[Person | None, str] | None = None,
+) -> list[Invitation]:
+    """Invite locked, invitable people: staged ones become invited, invited ones
+    get a new link that replaces their earlier ones."""
+    if not people:
+        return []
+    staged = [p for p in people if p.status == Person.Status.STAGED]
+    resent = [p for p in people if p.status == Person.Status.INVITED]
+    if resent:
+        earlier = Invitation.objects.filter(person__in=resent, status__in=OPEN)
+        cancel_queued(earlier, SUPERSEDED, now)
+        earlier.update(
+            status=Invitation.Status.REVOKED,
+            revoked_at=now,
+            revoked_reason=SUPERSEDED,
+            updated_at=now,
+        )
+    if staged:
+        Person.objects.filter(pk__in=[p.pk for p in staged]).update(
+            status=Person.Status.INVITED, version=F("version") + 1, updated_at=now
+        )
+        for person in staged:
+            person.status = Person.Status.INVITED
+            person.version += 1
+    if inviter is None:
+        _, label, actor = describe(by)
+        inviter = (actor, label)
+    due_now = send_at <= now
+    invitations = Invitation.objects.bulk_create(
+        [
+            Invitation(
+                person=person,
+                invited_by=inviter[0],
+                invited_by_label=inviter[1],
+                message=message,
+                send_at=send_at,
+                status=Invitation.Status.SCHEDULED,
+            )
+            for person in people
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    when = send_at.isoformat()
+    changes = {p.pk: {"status": ["staged", "invited"], "send_at": [None, when]} for p in staged}
+    changes.update({p.pk: {"send_at": [None, when], "new_link": [False, True]} for p in resent})
+    _events(people, LifecycleEvent.Action.INVITED, by=by, changes=changes)
+    publish([p.pk for p in staged], LifecycleEvent.Action.INVITED)
+    if due_now:
+        _queue_deliveries(
+            [Delivery(invitation=inv, kind=Delivery.Kind.INVITATION) for inv in invitations],
+            now,
+        )
+    return invitations
+
+
+# --- inviting -----------------------------------------------------------------
+
+
+@transaction.atomic
+def invite_person(
+    person: Person, *, by: Actorish, send_at: datetime | None = None, message: str = ""
+) -> Invitation:
+    """Invite one person now or at ``send_at``; an invited person gets a new link.
+
+    Moves Awaiting invitation → Invited (version bump, INVITED audit, publish).
+    A new link revokes earlier ones. The email is queued after commit when due
+    now, else by the dispatcher at ``send_at``. Raises NotAllowed,
+    IllegalTransition (active or deactivated people) or InvalidPerson.
+    """
+    require(by, "accounts.add_invitation")
+    now = timezone.now()
+    when = _clean_schedule(send_at, message, now)
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    refusal = _refusal(person)
+    if refusal:
+        raise IllegalTransition(refusal)
+    return _invite_locked([person], by=by, send_at=when, message=message, now=now)[0]
+
+
+@transaction.atomic
+def resend_invitation(
+    person: Person, *, by: Actorish, send_at: datetime | None = None, message: str | None = None
+) -> Invitation:
+    """Send an invited person a new link, invalidating every earlier one.
+
+    Keeps the earlier personal message unless ``message`` is given. Raises
+    IllegalTransition unless the person is Invited.
+    """
+    require(by, "accounts.add_invitation")
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if person.status != Person.Status.INVITED:
+        raise IllegalTransition(f"{person} has no invitation to resend.")
+    if message is None:
+        latest = person.invitations.order_by("-created_at", "-pk").first()
+        message = latest.message if latest else ""
+    return invite_person(person, by=by, send_at=send_at, message=message)
+
+
+def invite_people(
+    people: Iterable[Person | int] | QuerySet[Person],
+    *,
+    by: Actorish,
+    send_at: datetime | None = None,
+    message: str = "",
+) -> InviteResult:
+    """Invite many people in one transaction with set-based writes.
+
+    Those awaiting invitation become Invited, Invited ones get a new link, and
+    active or deactivated people are skipped with the reason. Raises NotAllowed
+    or InvalidPerson before changing anything.
+    """
+    require(by, "accounts.add_invitation")
+    now = timezone.now()
+    when = _clean_schedule(send_at, message, now)
+    result = InviteResult()
+    with transaction.atomic():
+        for chunk in _chunks(sorted(set(_ids(people)))):
+            locked = list(Person.objects.select_for_update().filter(pk__in=chunk).order_by("pk"))
+            invitable = []
+            for person in locked:
+                refusal = _refusal(person)
+                if refusal:
+                    result.skipped.append((person, refusal))
+                else:
+                    invitable.append(person)
+            result.resent += sum(p.status == Person.Status.INVITED for p in invitable)
+            result.invited += sum(p.status == Person.Status.STAGED for p in invitable)
+            result.invitations += _invite_locked(
+                invitable, by=by, send_at=when, message=message, now=now
+            )
+    return result
+
+
+# --- reminding ----------------------------------------------------------------
+
+
+def _remind_locked(invitations: list[Invitation], *, by: Actorish, now: datetime) -> None:
+    numbers = dict(
+        Delivery.objects.filter(invitation__in=invitations, kind=Delivery.Kind.MANUAL_REMINDER)
+        .order_by()
+        .values_list("invitation")
+        .annotate(n=Max("number"))
+        .values_list("invitation", "n")
+    )
+    _queue_deliveries(
+        [
+            Delivery(
+                invitation=inv,
+                kind=Delivery.Kind.MANUAL_REMINDER,
+                number=numbers.get(inv.pk, 0) + 1,
+            )
+            for inv in invitations
+        ],
+        now,
+    )
+    _events([inv.person for inv in invitations], LifecycleEvent.Action.REMINDED, by=by)
+
+
+@transaction.atomic
+def remind_person(person: Person, *, by: Actorish) -> Invitation:
+    """Email an invited person a reminder with a fresh link to the same invitation.
+
+    The reminder extends the link's expiry. Raises IllegalTransition when the
+    person has no sent, unclaimed invitation.
+    """
+    require(by, "accounts.change_invitation")
+    now = timezone.now()
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .filter(person=person, status__in=OPEN, person__status=Person.Status.INVITED)
+        .first()
+    )
+    if invitation is None:
+        raise IllegalTransition(f"{person} has no pending invitation.")
+    if invitation.status == Invitation.Status.SCHEDULED:
+        raise IllegalTransition(f"The invitation to {person} has not been sent yet.")
+    _remind_locked([invitation], by=by, now=now)
+    return invitation
+
+
+def remind_people(
+    people: Iterable[Person | int] | QuerySet[Person], *, by: Actorish
+) -> InviteResult:
+    """Remind every invited person whose invitation has gone out; skip the rest."""
+    require(by, "accounts.change_invitation")
+    now = timezone.now()
+    result = InviteResult()
+    with transaction.atomic():
+        for chunk in _chunks(sorted(set(_ids(people)))):
+            invitations = list(
+                Invitation.objects.select_for_update(of=("self",))
+                .select_related("person")
+                .filter(
+                    person__in=chunk,
+                    status=Invitation.Status.SENT,
+                    person__status=Person.Status.INVITED,
+                )
+                .order_by("person_id")
+            )
+            remindable = {inv.person_id for inv in invitations}
+            for person in Person.objects.filter(pk__in=set(chunk) - remindable).order_by("pk"):
+                result.skipped.append((person, f"{person} has no sent, unclaimed invitation."))
+            if invitations:
+                _remind_locked(invitations, by=by, now=now)
+            result.reminded += len(invitations)
+            result.invitations += invitations
+    return result
+
+
+# --- revoking -----------------------------------------------------------------
+
+
+def revoke_open_invitations(person: Person, *, reason: str) -> int:
+    """Revoke the person's unclaimed invitations and cancel queued emails.
+
+    Writes no audit row and leaves the person's status alone: the calling
+    service (deactivation) records the change. Returns how many it revoked.
+    """
+    now = timezone.now()
+    invitations = Invitation.objects.filter(person=person, status__in=OPEN)
+    cancel_queued(invitations, reason, now)
+    return invitations.update(
+        status=Invitation.Status.REVOKED, revoked_at=now, revoked_reason=reason, updated_at=now
+    )
+
+
+@transaction.atomic
+def revoke_invitation(person: Person, *, by: Actorish, reason: str = "") -> Person:
+    """Invalidate every link sent to an invited person; they return to Awaiting invitation.
+
+    Raises IllegalTransition if the person has no pending invitation.
+    """
+    require(by, "accounts.change_invitation")
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if person.status != Person.Status.INVITED:
+        raise IllegalTransition(f"{person} has no pending invitation.")
+    revoke_open_invitations(person, reason=reason or "Revoked by an administrator.")
+    person.status = Person.Status.STAGED
+    person.version += 1
+    person.save(update_fields=["status", "version", "updated_at"])
+    record_event(
+        person,
+        LifecycleEvent.Action.INVITATION_REVOKED,
+        by=by,
+        changes={"status": ["invited", "staged"]},
+        reason=reason,
+    )
+    publish([person.pk], LifecycleEvent.Action.INVITATION_REVOKED)
+    return person
+
+
+def request_new_link(email: str, *, client_ip: str) -> None:
+    """Send a fresh link to an invited person who asks for one by email.
+
+    Answers the same way whether or not the email belongs to anyone; only an
+    Invited person whose invitation has gone out gets mail (after commit).
+    Raises RateLimited when the address or the email asked too often.
+    """
+    from accounts.selectors import find_person_by_email
+
+    email = (email or "").strip()
+    if not ratelimit.consume(
+        "new-link", settings.ROSTER_NEW_LINK_RATE_LIMIT, ip=client_ip, key=email
+    ):
+        raise RateLimited("Too many requests. Wait a while before asking again.")
+    person = find_person_by_email(email) if email else None
+    if person is None or person.status != Person.Status.INVITED:
+        return
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        latest = (
+            Invitation.objects.filter(person=person, status__in=OPEN)
+            .select_related("invited_by")
+            .first()
+        )
+        if (
+            person.status != Person.Status.INVITED
+            or latest is None
+            or latest.status != Invitation.Status.SENT
+        ):
+            return
+        now = timezone.now()
+        _invite_locked(
+            [person],
+            by=SELF_SERVICE,
+            send_at=now,
+            message=latest.message,
+            now=now,
+            inviter=(latest.invited_by, latest.invited_by_label),
+        )
+
+
+def send_test_invitation(*, by: Person, message: str = "") -> None:
+    """Queue a sample invitation email to ``by`` so they can see what people get.
+
+    Raises NotAllowed or InvalidPerson (message too long).
+    """
+    require(by, "accounts.add_invitation")
+    _clean_schedule(None, message, timezone.now())
+    from accounts.invitation_tasks import send_test_invitation_task
+
+    transaction.on_commit(partial(send_test_invitation_task.delay, by.pk, message))
