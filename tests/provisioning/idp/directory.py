@@ -78,7 +78,7 @@ class Directory:
                     department=department,
                     org_unit=f"/{department}",
                     manager=manager,
-                    phone=f"+4420{i:07d}",
+                    phone=f"+4420{70_000_000 + i:08d}",
                     building=f"B{i % 7}",
                 )
             )

@@ -44,7 +44,7 @@ def test_records_follow_the_default_mapping(entra_config, directory):
         manager_email="person000001@example.com",
         job_title=directory.people[7].title,
         department=directory.people[7].department,
-        phone_number="+44200000007",
+        phone_number="+442070000007",
         location="B0",
         is_active=False,
         row=record.row,
