@@ -9,6 +9,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -110,7 +111,7 @@ def revoke_client(client: ScimClient, *, by: Person | Actor) -> ScimClient:
         client.revoked_at = timezone.now()
         client.save(update_fields=["is_active", "revoked_at"])
         logger.info("SCIM client %s revoked by %s", client.name, by)
-    transaction.on_commit(lambda: cache.delete(_auth_cache_key(client.token_hash)))
+    _forget(client)
     return client
 
 
@@ -119,7 +120,14 @@ def set_client_auto_invite(client: ScimClient, *, auto_invite: bool, by: Person 
     """Turn inviting new people on creation on or off for ``client``."""
     people.require(by, "provisioning.change_scimclient")
     ScimClient.objects.filter(pk=client.pk).update(auto_invite=auto_invite)
-    transaction.on_commit(lambda: cache.delete(_auth_cache_key(client.token_hash)))
+    _forget(client)
+
+
+def _forget(client: ScimClient) -> None:
+    # Now, and again after commit in case a request cached the old row between.
+    key = _auth_cache_key(client.token_hash)
+    cache.delete(key)
+    transaction.on_commit(partial(cache.delete, key))
 
 
 class InvalidClient(DomainError):
