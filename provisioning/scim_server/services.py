@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts import services as people
 from accounts.actors import Actor
 from accounts.exceptions import CannotDeleteClaimed, DomainError, InvalidPerson
+from accounts.invitations import invite_person
 from accounts.models import Person
 from provisioning.scim_server.errors import ScimError, invalid_value, not_found
 from provisioning.scim_server.filters import parse_filter, to_q
@@ -312,11 +313,6 @@ def _create_user(body: Any, *, client: AuthenticatedClient) -> Person:
 
 
 def _invite(person: Person, client: AuthenticatedClient) -> None:
-    try:
-        from accounts.invitations import invite_person  # type: ignore[attr-defined]
-    except ImportError:
-        logger.warning("Auto-invite is on for %s but invitations are unavailable", client.name)
-        return
     invite_person(person, by=client.actor)
 
 

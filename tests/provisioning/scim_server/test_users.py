@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from accounts.models import LifecycleEvent, Person
+from accounts.models import Invitation, LifecycleEvent, Person
 from tests.factories import AllowedDomainFactory, PersonFactory
 from tests.provisioning.scim_server.conftest import (
     CORE,
@@ -401,3 +401,30 @@ def test_discovery_says_groups_and_bulk_are_not_served(scim):
     assert config["filter"] == {"supported": True, "maxResults": 200}
     assert [t["id"] for t in types["Resources"]] == ["User"]
     assert scim.get("Groups").status_code == 404
+
+
+def test_a_client_with_auto_invite_invites_the_people_it_creates(
+    db, django_capture_on_commit_callbacks
+):
+    from accounts.actors import CLI
+    from provisioning.scim_server import services
+    from tests.provisioning.scim_server.conftest import Scim
+
+    issued = services.issue_client("Entra", by=CLI, auto_invite=True)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = Scim(issued.token).post("Users", new_user())
+
+    assert response.status_code == 201
+    person = Person.objects.get()
+    assert person.status == "invited"
+    assert Invitation.objects.filter(person=person).count() == 1
+    assert LifecycleEvent.objects.filter(person=person).values_list(
+        "action", "actor_label"
+    ).order_by("id")[1] == ("invited", "SCIM client Entra")
+
+
+def test_a_client_without_auto_invite_leaves_people_awaiting_invitation(scim):
+    scim.post("Users", new_user())
+
+    assert Person.objects.get().status == "staged"
