@@ -26,6 +26,11 @@ class ImportJob(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
+    class InviteMode(models.TextChoices):
+        NONE = "none", "No invitations now (invite them later from the People list)"
+        NOW = "now", "Send invitations as soon as the import is done"
+        AT = "at", "Send invitations at a date and time"
+
     source = models.CharField(max_length=16, default="spreadsheet")
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
@@ -69,6 +74,12 @@ class ImportJob(models.Model):
     # Deactivations of people missing from a complete list (the guarded kind).
     count_absent = models.PositiveIntegerField(default=0)
     deactivation_threshold = models.PositiveIntegerField(default=0)
+    # Invitations for the people the import adds, chosen when confirming.
+    invite_mode = models.CharField(
+        max_length=8, choices=InviteMode.choices, default=InviteMode.NONE
+    )
+    invite_at = models.DateTimeField(null=True, blank=True)
+    invite_note = models.CharField(max_length=300, blank=True)
 
     planned_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)

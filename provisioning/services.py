@@ -19,6 +19,7 @@ import io
 import logging
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from functools import partial
 from typing import IO, Any
 
@@ -28,6 +29,7 @@ from django.core.cache import cache
 from django.core.files.base import File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -255,19 +257,33 @@ def blocking_problems(job: ImportJob) -> list[str]:
 
 
 def confirm_import(
-    job: ImportJob, *, by: Actorish, confirm_text: str = "", enqueue: bool = True
+    job: ImportJob,
+    *,
+    by: Actorish,
+    confirm_text: str = "",
+    enqueue: bool = True,
+    skip_invalid: bool | None = None,
+    invite_mode: str = ImportJob.InviteMode.NONE,
+    invite_at: datetime | None = None,
 ) -> ImportJob:
     """Accept the preview and enqueue the apply on commit (unless ``enqueue`` is
     False: the command line applies in its own process).
 
     Deactivating more people than the threshold needs ``confirm_text`` equal
-    to ``DEACTIVATE <n>`` (or the number itself). Raises ImportNotReady,
-    ConfirmationRequired or NotAllowed; changes nothing when it raises.
+    to ``DEACTIVATE <n>`` (or the number itself). ``skip_invalid`` (when
+    given) replaces the choice made at upload. ``invite_mode`` invites the
+    people the import adds once it is applied: now, or at ``invite_at``.
+    Raises ImportNotReady, ConfirmationRequired or NotAllowed; changes
+    nothing when it raises.
     """
     from provisioning.tasks import apply_import_task
 
     _check_apply_allowed(job, by)
+    _check_invitations(by, invite_mode, invite_at)
+    chosen_skip = job.skip_invalid if skip_invalid is None else skip_invalid
+    stored_skip, job.skip_invalid = job.skip_invalid, chosen_skip
     problems = blocking_problems(job)
+    job.skip_invalid = stored_skip
     if problems:
         raise ImportNotReady(" ".join(problems))
     if job.needs_confirmation:
@@ -281,11 +297,31 @@ def confirm_import(
     with transaction.atomic():
         updated = ImportJob.objects.filter(
             pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.FAILED]
-        ).update(confirmed_at=timezone.now(), applied_by=by if isinstance(by, Person) else None)
+        ).update(
+            confirmed_at=timezone.now(),
+            applied_by=by if isinstance(by, Person) else None,
+            skip_invalid=chosen_skip,
+            invite_mode=invite_mode,
+            invite_at=invite_at if invite_mode == ImportJob.InviteMode.AT else None,
+            invite_note="",
+        )
         if updated and enqueue:
             transaction.on_commit(partial(apply_import_task.delay, job.pk))
     job.refresh_from_db()
     return job
+
+
+def _check_invitations(by: Actorish, invite_mode: str, invite_at: datetime | None) -> None:
+    if invite_mode not in ImportJob.InviteMode.values:
+        raise ImportNotReady("Choose when to send invitations to the new people.")
+    if invite_mode == ImportJob.InviteMode.NONE:
+        return
+    require(by, "accounts.add_invitation")
+    if invite_mode == ImportJob.InviteMode.AT:
+        if invite_at is None or timezone.is_naive(invite_at):
+            raise ImportNotReady("Choose the date and time to send the invitations.")
+        if invite_at <= timezone.now():
+            raise ImportNotReady("The time to send the invitations is in the past.")
 
 
 def _check_apply_allowed(job: ImportJob, by: Actorish) -> None:
@@ -343,6 +379,8 @@ def apply_import(job_id: int, *, by: Actorish | None = None) -> ImportJob:
             job.processed_rows = sum(counts.values())
             job.save(update_fields=["status", "finished_at", "processed_rows"])
             transaction.on_commit(partial(_after_apply, job.pk))
+        if job.invite_mode != ImportJob.InviteMode.NONE:
+            _invite_new_people(job)
         return job
     except DomainError as exc:
         _fail(job_id, exc.message)
@@ -353,6 +391,41 @@ def apply_import(job_id: int, *, by: Actorish | None = None) -> ImportJob:
     except Exception:
         _fail(job_id, "The import failed unexpectedly; nothing was changed. Try again.")
         raise
+
+
+def _invite_new_people(job: ImportJob) -> None:
+    """Invite the people ``job`` added, as chosen when confirming. The outcome
+    goes to ``job.invite_note``; a refusal never undoes the import."""
+    from accounts.invitations import invite_people
+
+    emails = [e["email"].lower() for e in selectors.iter_import_rows(job, [Action.NEW])]
+    ids: list[int] = []
+    for start in range(0, len(emails), 10_000):
+        ids.extend(
+            Person.objects.annotate(lower_email=Lower("email"))
+            .filter(lower_email__in=emails[start : start + 10_000], status=Person.Status.STAGED)
+            .values_list("pk", flat=True)
+        )
+    now = timezone.now()
+    send_at = job.invite_at if job.invite_at and job.invite_at > now else None
+    if not ids or job.applied_by is None:
+        note = "Nobody new to invite."
+    else:
+        try:
+            result = invite_people(ids, by=job.applied_by, send_at=send_at)
+        except DomainError as exc:
+            note = f"No invitations were sent: {exc.message}"
+        else:
+            count = result.invited + result.resent
+            people = "person" if count == 1 else "people"
+            note = (
+                f"Invited {count:,} {people}; the emails go out at "
+                f"{timezone.localtime(send_at):%Y-%m-%d %H:%M %Z}."
+                if send_at
+                else f"Invited {count:,} {people}; the emails are on their way."
+            )
+    ImportJob.objects.filter(pk=job.pk).update(invite_note=note[:300])
+    job.invite_note = note[:300]
 
 
 def _take_over_abandoned(job_id: int) -> bool:
@@ -655,9 +728,10 @@ def purge_imports(*, now: Any = None) -> int:
 
 
 def open_import_file(job: ImportJob, *, by: Actorish) -> IO[bytes]:
-    """Open the uploaded file for someone allowed to see imports. Raises NotAllowed,
-    ImportNotReady when the file was already deleted."""
-    require(by, "provisioning.view_importjob")
+    """Open the uploaded file for someone allowed to import (it holds every
+    column as uploaded). Raises NotAllowed, ImportNotReady when the file was
+    already deleted."""
+    require(by, "provisioning.add_importjob")
     if not job.file:
         raise ImportNotReady("The uploaded file was deleted after the import.")
     return job.file.open("rb")
