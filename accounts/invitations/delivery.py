@@ -78,7 +78,6 @@ def dispatch_due_invitations(*, now: datetime | None = None) -> DispatchResult:
     for index, day in enumerate(days):
         qs = Invitation.objects.filter(
             status=Invitation.Status.SENT,
-            person__status=Person.Status.INVITED,
             sent_at__lte=now - timedelta(days=day),
             expires_at__gt=now,
         )
@@ -106,22 +105,26 @@ def dispatch_due_invitations(*, now: datetime | None = None) -> DispatchResult:
 
 
 def _due_invitations(now: datetime) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(
-        status=Invitation.Status.SCHEDULED,
-        send_at__lte=now,
-        person__status=Person.Status.INVITED,
-    )
+    # No join to the person: an open invitation always belongs to an Invited
+    # person (revoking, deactivating and claiming close it), and the send
+    # re-checks the person anyway. Right after a bulk invitation the planner's
+    # statistics are stale, and that join turned into a nested loop over
+    # every pair of rows.
+    return Invitation.objects.filter(status=Invitation.Status.SCHEDULED, send_at__lte=now)
 
 
 def _materialise(invitations: QuerySet[Invitation], kind: str, number: int) -> int:
     pending = invitations.exclude(
         Exists(Delivery.objects.filter(invitation=OuterRef("pk"), kind=kind, number=number))
     )
-    total = 0
+    total = last = 0
     while True:
-        ids = list(pending.order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE])
+        ids = list(
+            pending.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE]
+        )
         if not ids:
             return total
+        last = ids[-1]
         with transaction.atomic():
             # The unique (invitation, kind, number) makes a concurrent run's
             # rows win quietly instead of doubling the email.

@@ -170,7 +170,6 @@ def list_invitations(
         qs = qs.filter(
             status=Invitation.Status.SCHEDULED,
             send_at__lte=now or timezone.now(),
-            person__status=Person.Status.INVITED,
         ).exclude(
             Exists(
                 InvitationDelivery.objects.filter(
