@@ -53,7 +53,8 @@ def test_sync_now_and_confirm_from_the_admin(admin_client, admin_user, fake_goog
     )
 
     response = admin_client.post(
-        reverse("admin:provisioning_identitysource_sync_detail", args=[source.pk]), {"confirm": "yes"}
+        reverse("admin:provisioning_identitysource_sync_detail", args=[source.pk]),
+        {"confirm": "yes"},
     )
 
     run = SyncRun.objects.get()
@@ -77,7 +78,8 @@ def test_other_roles_cannot_manage_sources(client, admin_user, fake_google, role
     source = connect_google(fake_google, admin_user)
 
     sync = client.post(
-        reverse("admin:provisioning_identitysource_sync_detail", args=[source.pk]), {"confirm": "yes"}
+        reverse("admin:provisioning_identitysource_sync_detail", args=[source.pk]),
+        {"confirm": "yes"},
     )
     add = client.post(
         reverse("admin:provisioning_identitysource_add"),
