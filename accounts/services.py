@@ -591,23 +591,33 @@ def record_events_bulk(
     by: Actorish,
     actor: Person | None = None,
     batch_size: int = 2000,
+    writer: Any = None,
 ) -> int:
     """Write one audit row per (person id, action, subject, changes) in the caller's
-    transaction; ``actor`` is the person behind a non-person ``by``. Return the count."""
+    transaction; ``actor`` is the person behind a non-person ``by``. ``writer``
+    (a callable taking the rows as {attname: value} dicts) replaces
+    bulk_create, e.g. with COPY. Return the count."""
     kind, label, actor_person = describe(by)
     actor_person = actor_person or actor
+    actor_id = actor_person.pk if actor_person is not None else None
     rows = [
-        LifecycleEvent(
-            person_id=pk,
-            person_ref=pk,
-            subject=subject[:300],
-            action=action,
-            actor=actor_person,
-            actor_kind=kind,
-            actor_label=label[:300],
-            changes=changes,
-        )
+        {
+            "person_id": pk,
+            "person_ref": pk,
+            "subject": subject[:300],
+            "action": action,
+            "actor_id": actor_id,
+            "actor_kind": kind,
+            "actor_label": label[:300],
+            "changes": changes,
+            "reason": "",
+        }
         for pk, action, subject, changes in events
     ]
-    LifecycleEvent.objects.bulk_create(rows, batch_size=batch_size)
+    if writer is not None:
+        writer(rows)
+    else:
+        LifecycleEvent.objects.bulk_create(
+            [LifecycleEvent(**row) for row in rows], batch_size=batch_size
+        )
     return len(rows)
