@@ -28,6 +28,11 @@ from unfold.contrib.filters.admin import (
 from unfold.decorators import action, display
 
 from accounts import selectors, services
+from accounts.admin_invitations import (
+    DeliveryFailedFilter,
+    InvitationAdminMixin,
+    InvitedForFilter,
+)
 from accounts.admin_views import (
     DepartmentFilter,
     FastCheckboxMixin,
@@ -165,7 +170,7 @@ def _people_word(n: int) -> str:
 
 
 @admin.register(Person)
-class PersonAdmin(FastCheckboxMixin, ServiceAdmin):
+class PersonAdmin(InvitationAdminMixin, FastCheckboxMixin, ServiceAdmin):
     form = PersonForm
     list_display = (
         "name",
@@ -176,6 +181,7 @@ class PersonAdmin(FastCheckboxMixin, ServiceAdmin):
         "manager",
         "location",
         "source",
+        "invitation",
         "last_changed",
     )
     list_display_links = ("name",)
@@ -188,6 +194,8 @@ class PersonAdmin(FastCheckboxMixin, ServiceAdmin):
         LocationFilter,
         ("manager", AutocompleteSelectFilter),
         ("source", ChoicesDropdownFilter),
+        InvitedForFilter,
+        DeliveryFailedFilter,
     )
     list_filter_submit = True
     list_per_page = 50
@@ -197,8 +205,21 @@ class PersonAdmin(FastCheckboxMixin, ServiceAdmin):
     show_full_result_count = False
     show_facets = ShowFacets.NEVER
     autocomplete_fields = ("manager",)
-    actions = ("deactivate_selected", "reactivate_selected", "delete_selected_people")
-    actions_detail = ("deactivate_detail", "reactivate_detail")
+    actions = (
+        "invite_selected",
+        "remind_selected",
+        "deactivate_selected",
+        "reactivate_selected",
+        "delete_selected_people",
+    )
+    actions_detail = (
+        "invite_detail",
+        "remind_detail",
+        "revoke_invitation_detail",
+        "deactivate_detail",
+        "reactivate_detail",
+    )
+    actions_list = ("invite_awaiting", "remind_all")
     change_form_outer_after_template = "admin/accounts/person/extras.html"
 
     # --- columns ----------------------------------------------------------

@@ -1,0 +1,412 @@
+"""Invitation actions and columns for the People admin.
+
+``InvitationAdminMixin`` adds, for people: Invite / Send new link, Remind and
+Revoke on the person page; "Invite selected" and "Remind selected" bulk
+actions; "Invite everyone awaiting invitation" and "Remind all" over the
+filtered list; an Invitation column and filters; and the invitation's
+emails on the person page. Every write calls one accounts.invitations service.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from unfold.decorators import action, display
+
+from accounts.exceptions import DomainError
+from accounts.invitations import (
+    InviteResult,
+    count_awaiting_invitation,
+    count_remindable,
+    filter_delivery_failed,
+    filter_invited_not_claimed_for,
+    get_invitation_summary,
+    invite_people,
+    list_deliveries,
+    remind_people,
+    revoke_invitation,
+    send_test_invitation,
+    with_invitation_columns,
+)
+from accounts.models import Person
+
+INVITE = "accounts.add_invitation"
+REMIND = "accounts.change_invitation"
+DELIVERIES_SHOWN = 20
+
+
+class InviteForm(forms.Form):
+    """When to send, and an optional personal message."""
+
+    when = forms.ChoiceField(
+        choices=[("now", "Send now"), ("at", "Send at a date and time")],
+        initial="now",
+        widget=forms.RadioSelect,
+    )
+    send_at = forms.DateTimeField(
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    message = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Added to the email, under the greeting.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # DateTimeField reads a naive input in the current time zone.
+        self.fields["send_at"].help_text = f"Time zone: {timezone.get_current_timezone_name()}."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("when") == "at" and not data.get("send_at"):
+            self.add_error("send_at", "Choose the date and time to send at.")
+        return data
+
+    @property
+    def send_time(self) -> datetime | None:
+        return self.cleaned_data["send_at"] if self.cleaned_data["when"] == "at" else None
+
+
+class InvitedForFilter(admin.SimpleListFilter):
+    title = "invited, not claimed"
+    parameter_name = "invited_for"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(days), f"For more than {days} days") for days in (3, 7, 14, 30)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Person]) -> QuerySet[Person]:
+        value = self.value()
+        if value and value.isdigit():
+            return filter_invited_not_claimed_for(queryset, days=int(value))
+        return queryset
+
+
+class DeliveryFailedFilter(admin.SimpleListFilter):
+    title = "invitation email"
+    parameter_name = "invitation_email"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("failed", "Delivery failed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Person]) -> QuerySet[Person]:
+        if self.value() == "failed":
+            return filter_delivery_failed(queryset)
+        return queryset
+
+
+def _short_date(value: datetime | None) -> str:
+    return date_format(timezone.localtime(value), "j M") if value else ""
+
+
+class InvitationAdminMixin:
+    """Invitation actions, column, filters and person-page panel for PersonAdmin."""
+
+    change_form_outer_before_template = "admin/accounts/person/invitation.html"
+    invitation_list_filters = (InvitedForFilter, DeliveryFailedFilter)
+
+    # --- permissions ------------------------------------------------------
+    def has_invite_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm(INVITE)
+
+    def has_remind_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm(REMIND)
+
+    # --- list -------------------------------------------------------------
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
+        qs = super().get_queryset(request)  # type: ignore[misc]
+        match = getattr(request, "resolver_match", None)
+        if match and match.url_name == "accounts_person_changelist":
+            qs = with_invitation_columns(qs)
+        return qs
+
+    @display(description="Invitation")
+    def invitation(self, obj: Person) -> str:
+        state = getattr(obj, "invitation_status", None)
+        if obj.status == Person.Status.ACTIVE:
+            return f"Claimed {_short_date(obj.claimed_at)}" if obj.claimed_at else ""
+        if state is None or obj.status != Person.Status.INVITED:
+            return ""
+        if getattr(obj, "delivery_status", "") == "failed":
+            return "Email failed"
+        if state == "scheduled":
+            return f"Scheduled {_short_date(getattr(obj, 'invited_at', None))}"
+        parts = [f"Sent {_short_date(obj.invitation_sent_at)}"]
+        if obj.reminders_sent:
+            parts.append(f"{obj.reminders_sent} reminder{'s' if obj.reminders_sent > 1 else ''}")
+        expires = obj.invitation_expires_at
+        if expires and expires <= timezone.now():
+            parts.append("expired")
+        elif expires:
+            parts.append(f"expires {_short_date(expires)}")
+        return " · ".join(parts)
+
+    # --- person page ------------------------------------------------------
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = dict(extra_context or {})
+        person = Person.objects.filter(pk=_int(unquote(object_id))).first()
+        if person is not None:
+            context.update(
+                invitation_summary=get_invitation_summary(person),
+                invitation_deliveries=list(list_deliveries(person)[:DELIVERIES_SHOWN]),
+            )
+        return super().change_view(request, object_id, form_url, context)  # type: ignore[misc]
+
+    @action(description="Invite", url_path="invite", permissions=[INVITE])
+    def invite_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        person = self._invitation_person(request, object_id)
+        back = reverse("admin:accounts_person_change", args=[person.pk])
+        verb = "Send a new link to" if person.status == Person.Status.INVITED else "Invite"
+        return self._invite_people(
+            request, Person.objects.filter(pk=person.pk), f"{verb} {person}", back
+        )
+
+    @action(description="Remind", url_path="remind", permissions=[REMIND])
+    def remind_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        person = self._invitation_person(request, object_id)
+        back = reverse("admin:accounts_person_change", args=[person.pk])
+        return self._remind_people(
+            request, Person.objects.filter(pk=person.pk), f"Remind {person}", back
+        )
+
+    @action(description="Revoke invitation", url_path="revoke-invitation", permissions=[REMIND])
+    def revoke_invitation_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        person = self._invitation_person(request, object_id)
+        back = reverse("admin:accounts_person_change", args=[person.pk])
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            try:
+                revoke_invitation(person, by=request.user)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)  # type: ignore[attr-defined]
+            else:
+                self.message_user(  # type: ignore[attr-defined]
+                    request,
+                    f"Revoked the invitation to {person}: earlier links no longer work.",
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(back)
+        return self._invitation_page(
+            request,
+            title=f"Revoke the invitation to {person}?",
+            count=1,
+            back=back,
+            kind="revoke",
+        )
+
+    # --- bulk actions on selected people ------------------------------------
+    @admin.action(description="Invite selected people", permissions=["invite"])
+    def invite_selected(self, request: HttpRequest, queryset: QuerySet[Person]):
+        return self._invite_people(
+            request, queryset, "Invite the selected people", request.get_full_path(), bulk=True
+        )
+
+    @admin.action(description="Remind selected people", permissions=["remind"])
+    def remind_selected(self, request: HttpRequest, queryset: QuerySet[Person]):
+        return self._remind_people(
+            request, queryset, "Remind the selected people", request.get_full_path(), bulk=True
+        )
+
+    # --- over the filtered list ---------------------------------------------
+    @action(
+        description="Invite everyone awaiting invitation",
+        url_path="invite-awaiting",
+        permissions=[INVITE],
+    )
+    def invite_awaiting(self, request: HttpRequest) -> HttpResponse:
+        filters = _changelist_filters(request)
+        people = self._filtered_people(request, filters).filter(status=Person.Status.STAGED)
+        title = f"Invite everyone awaiting invitation ({count_awaiting_invitation(people)})"
+        return self._invite_people(
+            request, people, title, _changelist_url(filters), filters=filters
+        )
+
+    @action(description="Remind all", url_path="remind-all", permissions=[REMIND])
+    def remind_all(self, request: HttpRequest) -> HttpResponse:
+        filters = _changelist_filters(request)
+        people = self._filtered_people(request, filters).filter(status=Person.Status.INVITED)
+        title = f"Remind all ({count_remindable(people)})"
+        return self._remind_people(
+            request, people, title, _changelist_url(filters), filters=filters
+        )
+
+    # --- shared -------------------------------------------------------------
+    def _invitation_person(self, request: HttpRequest, object_id: str) -> Person:
+        person = Person.objects.filter(pk=_int(unquote(object_id))).first()
+        if person is None:
+            raise PermissionDenied
+        return person
+
+    def _filtered_people(self, request: HttpRequest, filters: str) -> QuerySet[Person]:
+        listing = request.GET.copy()
+        listing.clear()
+        listing.update(QueryDict(filters))
+        original, request.GET = request.GET, listing
+        try:
+            changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
+            return changelist.get_queryset(request).select_related(None).order_by()
+        finally:
+            request.GET = original
+
+    def _invite_people(
+        self,
+        request: HttpRequest,
+        people: QuerySet[Person],
+        title: str,
+        back: str,
+        *,
+        bulk: bool = False,
+        filters: str | None = None,
+    ) -> HttpResponse | None:
+        if not request.user.has_perm(INVITE):
+            raise PermissionDenied
+        submitted = request.method == "POST" and "when" in request.POST
+        form = InviteForm(request.POST if submitted else None)
+        if submitted and form.is_valid():
+            try:
+                if "send_test" in request.POST:
+                    send_test_invitation(by=request.user, message=form.cleaned_data["message"])
+                    self.message_user(  # type: ignore[attr-defined]
+                        request, f"A test email is on its way to {request.user.email}."
+                    )
+                else:
+                    result = invite_people(
+                        people,
+                        by=request.user,
+                        send_at=form.send_time,
+                        message=form.cleaned_data["message"],
+                    )
+                    self._invitation_report(request, result, form.send_time)
+                    return None if bulk else HttpResponseRedirect(back)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+        return self._invitation_page(
+            request,
+            title=title,
+            count=people.count(),
+            back=back,
+            kind="invite",
+            form=form,
+            selected=list(people.values_list("pk", flat=True)) if bulk else None,
+            action_name="invite_selected" if bulk else "",
+            filters=filters,
+        )
+
+    def _remind_people(
+        self,
+        request: HttpRequest,
+        people: QuerySet[Person],
+        title: str,
+        back: str,
+        *,
+        bulk: bool = False,
+        filters: str | None = None,
+    ) -> HttpResponse | None:
+        if not request.user.has_perm(REMIND):
+            raise PermissionDenied
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            try:
+                result = remind_people(people, by=request.user)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)  # type: ignore[attr-defined]
+            else:
+                self._invitation_report(request, result, None)
+            return None if bulk else HttpResponseRedirect(back)
+        return self._invitation_page(
+            request,
+            title=title,
+            count=count_remindable(people),
+            back=back,
+            kind="remind",
+            selected=list(people.values_list("pk", flat=True)) if bulk else None,
+            action_name="remind_selected" if bulk else "",
+            filters=filters,
+        )
+
+    def _invitation_report(
+        self, request: HttpRequest, result: InviteResult, when: datetime | None
+    ) -> None:
+        notify = self.message_user  # type: ignore[attr-defined]
+        timing = (
+            f" for {date_format(timezone.localtime(when), 'j M Y H:i')}"
+            if when and when > timezone.now() + timedelta(minutes=1)
+            else ""
+        )
+        if result.invited or result.resent:
+            text = f"Invited {result.invited + result.resent}{timing}"
+            if result.resent:
+                text += f" ({result.resent} got a new link replacing the earlier one)"
+            notify(request, text + ".", messages.SUCCESS)
+        if result.reminded:
+            notify(request, f"Reminded {result.reminded}.", messages.SUCCESS)
+        if result.skipped:
+            reasons = " ".join(reason for _, reason in result.skipped[:20])
+            more = "" if len(result.skipped) <= 20 else f" (and {len(result.skipped) - 20} more)"
+            notify(request, f"Skipped {len(result.skipped)}: {reasons}{more}", messages.WARNING)
+        if not (result.invited or result.resent or result.reminded or result.skipped):
+            notify(request, "Nobody to do this for.", messages.WARNING)
+
+    def _invitation_page(
+        self, request: HttpRequest, *, title: str, count: int, back: str, kind: str, **extra: Any
+    ) -> TemplateResponse:
+        admin_site = self.admin_site  # type: ignore[attr-defined]
+        request.current_app = admin_site.name
+        context = {
+            **admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,  # type: ignore[attr-defined]
+            "count": count,
+            "cancel_url": back,
+            "kind": kind,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            **extra,
+        }
+        return TemplateResponse(request, "admin/accounts/person/invitation_form.html", context)
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _changelist_filters(request: HttpRequest) -> str:
+    """The People list's filters the action was started from.
+
+    A list action's button links to a fixed URL, so the filters come from the
+    page it was clicked on (the Referer), then travel in the form.
+    """
+    if "_changelist_filters" in request.POST:
+        return request.POST["_changelist_filters"]
+    if "_changelist_filters" in request.GET:
+        return request.GET["_changelist_filters"]
+    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    if referer.path == reverse("admin:accounts_person_changelist"):
+        return referer.query
+    return ""
+
+
+def _changelist_url(filters: str) -> str:
+    url = reverse("admin:accounts_person_changelist")
+    return f"{url}?{filters}" if filters else url
