@@ -1,0 +1,430 @@
+"""REST API for people, their lifecycle and the audit log.
+
+Each API is thin: parse the input, check the role's capability, call one
+service or selector, serialise the result. The same capabilities as the
+admin apply (accounts.roles); services check them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.idempotency import HEADER, IdempotentPostMixin
+from accounts.invitations import invite_person, remind_person, revoke_invitation
+from accounts.models import Invitation, LifecycleEvent, Person
+from accounts.selectors import list_events, list_people
+
+# --- foundations shared by every API (provisioning's too) ---------------------
+
+
+class HasCapability(permissions.BasePermission):
+    """Allow people whose role grants the view's ``capability`` (as in the admin)."""
+
+    message = "Your role does not allow this action."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm(view.capability))
+
+
+class ApiSchema(openapi.AutoSchema):
+    """Name nested serializers after their API: ``PersonCreateApi.InputSerializer``
+    becomes the component ``PersonCreateInput``, so components never clash."""
+
+    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+        name = super().get_serializer_name(serializer, direction)
+        outer, _, inner = type(serializer).__qualname__.rpartition(".")
+        if outer:
+            name = outer.removesuffix("Api") + inner.removesuffix("Serializer")
+        return name
+
+
+class ApiView(IdempotentPostMixin, APIView):
+    """Base of every API: role capability check, Idempotency-Key on POST."""
+
+    schema = ApiSchema()
+    permission_classes = [HasCapability]
+    capability = ""
+    # Cursor pagination order, read by portal.api.IdCursorPagination.
+    cursor_ordering = "id"
+
+    def paginate(self, queryset: QuerySet[Any], serializer_class: type) -> Response:
+        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Input serializer that refuses fields it does not know (typos fail loudly)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["This field is not recognised."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+def page_of(serializer_class: type, name: str) -> Any:
+    """Return the schema of one cursor page of ``serializer_class`` items."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
+
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A unique string (up to 255 characters). A retry with the same key and "
+    "body gets the first response again instead of doing the work twice.",
+)
+
+
+def idempotent_schema(**kwargs: Any) -> Any:
+    """extend_schema for a POST that honours Idempotency-Key."""
+    params = [*kwargs.pop("parameters", []), IDEMPOTENCY_PARAMETER]
+    return extend_schema(parameters=params, **kwargs)
+
+
+# --- output serializers ---------------------------------------------------------
+
+
+class ManagerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+
+
+class PersonOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    external_id = serializers.CharField(allow_null=True)
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    full_name = serializers.CharField()
+    display_name = serializers.CharField()
+    manager = ManagerSerializer(allow_null=True)
+    job_title = serializers.CharField()
+    department = serializers.CharField()
+    phone_number = serializers.CharField()
+    location = serializers.CharField()
+    status = serializers.ChoiceField(choices=Person.Status.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    source = serializers.ChoiceField(choices=Person.Source.choices)
+    role = serializers.CharField()
+    claimed_at = serializers.DateTimeField(allow_null=True)
+    deactivated_at = serializers.DateTimeField(allow_null=True)
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class InvitationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    person_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Invitation.Status.choices)
+    message = serializers.CharField()
+    send_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    reminders_sent = serializers.IntegerField()
+    delivery_status = serializers.CharField()
+
+
+class PersonAttributesSerializer(StrictSerializer):
+    email = serializers.CharField(max_length=254)
+    external_id = serializers.CharField(
+        max_length=255, allow_null=True, allow_blank=True, required=False
+    )
+    first_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    full_name = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    manager_id = serializers.PrimaryKeyRelatedField(
+        source="manager", queryset=Person.objects.all(), allow_null=True, required=False
+    )
+    job_title = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    department = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    phone_number = serializers.CharField(max_length=40, allow_blank=True, required=False)
+    location = serializers.CharField(max_length=200, allow_blank=True, required=False)
+
+
+class ReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+
+
+def _person(person_id: int) -> Person:
+    return get_object_or_404(list_people(), pk=person_id)
+
+
+# --- people -----------------------------------------------------------------------
+
+
+class PersonListApi(ApiView):
+    """List people with the admin's filters, in id order, one cursor page at a time."""
+
+    capability = "accounts.view_person"
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Person.Status.choices, required=False)
+        department = serializers.CharField(max_length=200, required=False)
+        location = serializers.CharField(max_length=200, required=False)
+        source = serializers.ChoiceField(choices=Person.Source.choices, required=False)
+        manager_id = serializers.IntegerField(min_value=1, required=False)
+        search = serializers.CharField(max_length=200, required=False)
+
+    OutputSerializer = PersonOutputSerializer
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=page_of(PersonOutputSerializer, "PersonPage"),
+        operation_id="people_list",
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return self.paginate(list_people(**filters.validated_data), self.OutputSerializer)
+
+
+class PersonDetailApi(ApiView):
+    """Read one person."""
+
+    capability = "accounts.view_person"
+    OutputSerializer = PersonOutputSerializer
+
+    @extend_schema(responses=PersonOutputSerializer, operation_id="people_read")
+    def get(self, request: Request, person_id: int) -> Response:
+        return Response(self.OutputSerializer(_person(person_id)).data)
+
+
+class PersonCreateApi(ApiView):
+    """Add a person awaiting invitation (source "api")."""
+
+    capability = "accounts.add_person"
+
+    class InputSerializer(PersonAttributesSerializer):
+        pass
+
+    OutputSerializer = PersonOutputSerializer
+
+    @idempotent_schema(
+        request=InputSerializer,
+        responses={201: PersonOutputSerializer},
+        operation_id="people_create",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = services.create_person(
+            by=request.user, source=Person.Source.API, **data.validated_data
+        )
+        return Response(self.OutputSerializer(person).data, status=status.HTTP_201_CREATED)
+
+
+class PersonUpdateApi(ApiView):
+    """Change some of a person's attributes; fields left out keep their values."""
+
+    capability = "accounts.change_person"
+
+    class InputSerializer(PersonAttributesSerializer):
+        email = serializers.CharField(max_length=254, required=False)
+
+    OutputSerializer = PersonOutputSerializer
+
+    @idempotent_schema(
+        request=InputSerializer, responses=PersonOutputSerializer, operation_id="people_update"
+    )
+    def post(self, request: Request, person_id: int) -> Response:
+        person = _person(person_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = services.update_person(person, by=request.user, **data.validated_data)
+        return Response(self.OutputSerializer(person).data)
+
+
+class PersonInviteApi(ApiView):
+    """Invite a person now or at ``send_at``; an invited person gets a new link."""
+
+    capability = "accounts.add_invitation"
+
+    class InputSerializer(StrictSerializer):
+        send_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+        message = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+
+    OutputSerializer = InvitationOutputSerializer
+
+    @idempotent_schema(
+        request=InputSerializer,
+        responses={201: InvitationOutputSerializer},
+        operation_id="people_invite",
+    )
+    def post(self, request: Request, person_id: int) -> Response:
+        person = _person(person_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = invite_person(person, by=request.user, **data.validated_data)
+        return Response(self.OutputSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class PersonRemindApi(ApiView):
+    """Email an invited person a reminder with a fresh link."""
+
+    capability = "accounts.change_invitation"
+
+    class InputSerializer(StrictSerializer):
+        pass
+
+    OutputSerializer = InvitationOutputSerializer
+
+    @idempotent_schema(
+        request=None, responses=InvitationOutputSerializer, operation_id="people_remind"
+    )
+    def post(self, request: Request, person_id: int) -> Response:
+        person = _person(person_id)
+        self.InputSerializer(data=request.data).is_valid(raise_exception=True)
+        invitation = remind_person(person, by=request.user)
+        return Response(self.OutputSerializer(invitation).data)
+
+
+class PersonRevokeInvitationApi(ApiView):
+    """Invalidate an invited person's links; they return to Awaiting invitation."""
+
+    capability = "accounts.change_invitation"
+    InputSerializer = ReasonSerializer
+    OutputSerializer = PersonOutputSerializer
+
+    @idempotent_schema(
+        request=ReasonSerializer,
+        responses=PersonOutputSerializer,
+        operation_id="people_revoke_invitation",
+    )
+    def post(self, request: Request, person_id: int) -> Response:
+        person = _person(person_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = revoke_invitation(person, by=request.user, **data.validated_data)
+        return Response(self.OutputSerializer(person).data)
+
+
+class PersonDeactivateApi(ApiView):
+    """Deactivate a person: sessions end, invitations are revoked, targets are told."""
+
+    capability = "accounts.deactivate_person"
+    InputSerializer = ReasonSerializer
+    OutputSerializer = PersonOutputSerializer
+
+    @idempotent_schema(
+        request=ReasonSerializer,
+        responses=PersonOutputSerializer,
+        operation_id="people_deactivate",
+    )
+    def post(self, request: Request, person_id: int) -> Response:
+        person = _person(person_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = services.deactivate_person(person, by=request.user, **data.validated_data)
+        return Response(self.OutputSerializer(person).data)
+
+
+class PersonReactivateApi(ApiView):
+    """Bring back a deactivated person (Active if they had claimed their account)."""
+
+    capability = "accounts.deactivate_person"
+    InputSerializer = ReasonSerializer
+    OutputSerializer = PersonOutputSerializer
+
+    @idempotent_schema(
+        request=ReasonSerializer,
+        responses=PersonOutputSerializer,
+        operation_id="people_reactivate",
+    )
+    def post(self, request: Request, person_id: int) -> Response:
+        person = _person(person_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = services.reactivate_person(person, by=request.user, **data.validated_data)
+        return Response(self.OutputSerializer(person).data)
+
+
+class PersonDeleteApi(ApiView):
+    """Delete a person who never claimed an account; an audit tombstone remains."""
+
+    capability = "accounts.delete_person"
+    InputSerializer = ReasonSerializer
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        deleted = serializers.BooleanField()
+
+    @idempotent_schema(
+        request=ReasonSerializer, responses=OutputSerializer, operation_id="people_delete"
+    )
+    def post(self, request: Request, person_id: int) -> Response:
+        person = _person(person_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        deleted_id = services.delete_person(person, by=request.user, **data.validated_data)
+        return Response(self.OutputSerializer({"id": deleted_id, "deleted": True}).data)
+
+
+# --- audit log ----------------------------------------------------------------------
+
+
+class AuditEventListApi(ApiView):
+    """Read the audit log, newest first, one cursor page at a time."""
+
+    capability = "accounts.view_lifecycleevent"
+    cursor_ordering = "-id"
+
+    class FilterSerializer(serializers.Serializer):
+        person_id = serializers.IntegerField(min_value=1, required=False)
+        action = serializers.ChoiceField(choices=LifecycleEvent.Action.choices, required=False)
+        actor_kind = serializers.ChoiceField(
+            choices=LifecycleEvent.ActorKind.choices, required=False
+        )
+        actor_id = serializers.IntegerField(min_value=1, required=False)
+        since = serializers.DateTimeField(required=False)
+        until = serializers.DateTimeField(required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        created_at = serializers.DateTimeField()
+        action = serializers.ChoiceField(choices=LifecycleEvent.Action.choices)
+        action_label = serializers.CharField(source="get_action_display")
+        person_id = serializers.IntegerField(source="person_ref", allow_null=True)
+        subject = serializers.CharField()
+        actor_kind = serializers.ChoiceField(choices=LifecycleEvent.ActorKind.choices)
+        actor_id = serializers.IntegerField(allow_null=True)
+        actor_label = serializers.CharField()
+        changes = serializers.JSONField()
+        reason = serializers.CharField()
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=page_of(OutputSerializer, "AuditEventPage"),
+        operation_id="audit_events_list",
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return self.paginate(list_events(**filters.validated_data), self.OutputSerializer)

@@ -1,0 +1,178 @@
+"""Forms of the spreadsheet import pages: upload, column choices, options.
+
+They parse and validate input only; provisioning.services decides and writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from provisioning.models import ImportJob
+from provisioning.records import RECORD_ATTRIBUTES
+from provisioning.sources.spreadsheet import TEMPLATE_HEADERS
+
+ACCEPTED_SUFFIXES = (".csv", ".xlsx", ".ods", ".txt", ".tsv")
+IGNORE = "__ignore__"
+
+INPUT_CLASSES = (
+    "border border-base-200 bg-white font-medium min-w-20 placeholder-base-400 rounded-default "
+    "shadow-xs text-font-default-light text-sm focus:outline-2 focus:-outline-offset-2 "
+    "focus:outline-primary-600 px-3 py-2 w-full max-w-2xl dark:bg-base-900 dark:border-base-700 "
+    "dark:text-font-default-dark"
+)
+CHECKBOX_CLASSES = "accent-primary-600 h-4 w-4"
+
+
+class UploadForm(forms.Form):
+    """A spreadsheet of people and whether it lists everyone."""
+
+    file = forms.FileField(
+        label="Spreadsheet",
+        help_text="CSV, Excel (.xlsx) or OpenDocument (.ods). The first row holds the column "
+        "names; download the template to see them.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ",".join(ACCEPTED_SUFFIXES), "class": INPUT_CLASSES}
+        ),
+    )
+    complete_list = forms.BooleanField(
+        label="This file is the complete list of people",
+        required=False,
+        help_text="People added from earlier spreadsheets who are missing from this file "
+        "will be deactivated. You will see who before anything changes.",
+        widget=forms.CheckboxInput(attrs={"class": CHECKBOX_CLASSES}),
+    )
+
+    def __init__(self, *args: Any, can_complete_list: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not can_complete_list:
+            # Not offered at all: only System administrators may import a complete list.
+            del self.fields["complete_list"]
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        name = (upload.name or "").lower()
+        if not name.endswith(ACCEPTED_SUFFIXES):
+            raise forms.ValidationError("Choose a CSV, Excel (.xlsx) or OpenDocument (.ods) file.")
+        if not upload.size:
+            raise forms.ValidationError("The file is empty.")
+        return upload
+
+
+def attribute_choices() -> list[tuple[str, str]]:
+    return [(attribute, TEMPLATE_HEADERS[attribute]) for attribute in RECORD_ATTRIBUTES]
+
+
+class ColumnMappingForm(forms.Form):
+    """What each column Roster did not recognise (or that was chosen before) holds."""
+
+    def __init__(self, *args: Any, job: ImportJob, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.job = job
+        self.columns: list[dict[str, Any]] = []
+        choices = [("", "Choose…"), (IGNORE, "Ignore this column"), *attribute_choices()]
+        for column in job.columns:
+            if not column.get("header") or column.get("state") not in (
+                "unknown",
+                "mapped",
+                "ignored",
+            ):
+                continue
+            name = f"column_{column['index']}"
+            if column["state"] == "mapped":
+                initial = column.get("attribute") or ""
+            elif column["state"] == "ignored":
+                initial = IGNORE
+            else:
+                initial = ""
+            self.fields[name] = forms.ChoiceField(
+                label=column["header"],
+                choices=choices,
+                required=False,
+                initial=initial,
+                widget=forms.Select(attrs={"class": INPUT_CLASSES}),
+            )
+            self.columns.append({**column, "field": name})
+
+    def bound_columns(self) -> list[tuple[dict[str, Any], forms.BoundField]]:
+        return [(column, self[column["field"]]) for column in self.columns]
+
+    def mapping(self) -> dict[str, str | None]:
+        """Return the job's mapping updated with the choices made here."""
+        mapping: dict[str, str | None] = dict(self.job.column_mapping or {})
+        for column in self.columns:
+            value = self.cleaned_data.get(column["field"]) or ""
+            if value == IGNORE:
+                mapping[column["header"]] = None
+            elif value:
+                mapping[column["header"]] = value
+            else:
+                mapping.pop(column["header"], None)
+        return mapping
+
+
+class ConfirmForm(forms.Form):
+    """The choices made before applying an import."""
+
+    skip_invalid = forms.BooleanField(
+        required=False, widget=forms.CheckboxInput(attrs={"class": CHECKBOX_CLASSES})
+    )
+    invite_mode = forms.ChoiceField(
+        label="Invitations for new people",
+        choices=[],
+        initial=ImportJob.InviteMode.NONE,
+        widget=forms.RadioSelect,
+    )
+    invite_at = forms.DateTimeField(
+        label="Send the invitations at",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": INPUT_CLASSES}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+    confirm_text = forms.CharField(
+        label="Confirmation",
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"class": INPUT_CLASSES, "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, job: ImportJob, invite_modes: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.job = job
+        labels = dict(ImportJob.InviteMode.choices)
+        self.fields["invite_mode"].choices = [(mode, labels[mode]) for mode in invite_modes]
+        row_errors = job.count_errors - len(job.file_errors)
+        self.fields["skip_invalid"].label = (
+            f"Import the valid rows and skip the {row_errors:,} invalid "
+            f"{'row' if row_errors == 1 else 'rows'}"
+        )
+        if not row_errors:
+            del self.fields["skip_invalid"]
+        if not job.count_new or invite_modes == [ImportJob.InviteMode.NONE]:
+            self.fields["invite_mode"].widget = forms.HiddenInput()
+            del self.fields["invite_at"]
+        if job.needs_confirmation:
+            self.fields["confirm_text"].required = True
+            self.fields["confirm_text"].help_text = (
+                f"Type {job.confirmation_phrase} to deactivate {job.count_absent:,} people "
+                "who are missing from the file."
+            )
+        else:
+            del self.fields["confirm_text"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        mode = data.get("invite_mode")
+        when = data.get("invite_at")
+        if mode == ImportJob.InviteMode.AT:
+            if when is None:
+                self.add_error("invite_at", "Choose when to send the invitations.")
+            elif when <= timezone.now():
+                self.add_error("invite_at", "Choose a time in the future.")
+        else:
+            data["invite_at"] = None
+        return data

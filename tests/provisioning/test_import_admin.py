@@ -1,0 +1,647 @@
+"""The import pages of the admin: upload, preview, options, confirm, progress, reports,
+templates, exports of the People list, and who may do what."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Invitation, Person
+from provisioning import import_admin
+from provisioning.models import ImportJob
+from provisioning.tasks import apply_import_task, plan_import_task
+from tests.factories import PersonFactory
+from tests.provisioning.conftest import csv_bytes
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+ADD_URL = reverse("admin:provisioning_importjob_add")
+LIST_URL = reverse("admin:provisioning_importjob_changelist")
+PEOPLE_URL = reverse("admin:accounts_person_changelist")
+HEADER = ["Email", "First name", "Last name", "Job title", "Department"]
+
+
+def url(view: str, *args: object) -> str:
+    return reverse(f"admin:provisioning_importjob_{view}", args=args)
+
+
+def upload(client, content: bytes, filename: str = "people.csv", **data: object):
+    return client.post(ADD_URL, {"file": SimpleUploadedFile(filename, content), **data})
+
+
+def uploaded(client, rows: list[list[object]], **data: object) -> ImportJob:
+    response = upload(client, csv_bytes([HEADER, *rows]), **data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job = ImportJob.objects.get()
+    assert response["Location"] == url("change", job.pk)
+    return job
+
+
+def csv_rows(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def xlsx_rows(content: bytes) -> list[list[str]]:
+    sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
+    return [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
+
+
+def people() -> list[tuple[str, str, str]]:
+    return list(Person.objects.order_by("email").values_list("email", "job_title", "status"))
+
+
+@pytest.fixture
+def manager_client(client, account_manager):
+    client.force_login(account_manager)
+    return client
+
+
+@pytest.fixture
+def auditor_client(client, auditor):
+    client.force_login(auditor)
+    return client
+
+
+# --- templates ------------------------------------------------------------------
+
+
+TEMPLATE_HEADER = [
+    "Email",
+    "Employee ID",
+    "First name",
+    "Last name",
+    "Full name",
+    "Manager email",
+    "Manager employee ID",
+    "Job title",
+    "Department",
+    "Phone number",
+    "Location",
+    "Status",
+]
+TEMPLATE_EXAMPLE = [
+    "ada.lovelace@example.com",
+    "00123",
+    "Ada",
+    "Lovelace",
+    "Ada Lovelace",
+    "charles.babbage@example.com",
+    "",
+    "Analyst",
+    "Engineering",
+    "'+44 20 7946 0018",
+    "London",
+    "Active",
+]
+
+
+def test_templates_download_as_csv_and_xlsx_with_every_column_and_an_example_row(admin_client):
+    response = admin_client.get(url("template", "csv"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="roster-people-template.csv"'
+    assert csv_rows(response.content) == [TEMPLATE_HEADER, TEMPLATE_EXAMPLE]
+
+    response = admin_client.get(url("template", "xlsx"))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="roster-people-template.xlsx"'
+    assert xlsx_rows(response.content) == [TEMPLATE_HEADER, TEMPLATE_EXAMPLE]
+
+    assert admin_client.get(url("template", "pdf")).status_code == 404
+
+
+def test_upload_page_links_both_templates(admin_client):
+    page = admin_client.get(ADD_URL).content.decode()
+    assert url("template", "csv") in page
+    assert url("template", "xlsx") in page
+
+
+# --- upload and preview ------------------------------------------------------------
+
+
+def test_upload_shows_preview_counts_changes_and_errors_and_writes_nothing(admin_client):
+    PersonFactory(
+        email="bob@example.com",
+        first_name="Bob",
+        last_name="Stone",
+        job_title="Boss",
+        department="Sales",
+    )
+    PersonFactory(
+        email="carol@example.com",
+        first_name="Carol",
+        last_name="Reed",
+        job_title="Analyst",
+        department="Sales",
+    )
+    before = people()
+
+    job = uploaded(
+        admin_client,
+        [
+            ["ada@example.com", "Ada", "Lovelace", "Analyst", "Engineering"],
+            ["bob@example.com", "Bob", "Stone", "Director", "Sales"],
+            ["carol@example.com", "Carol", "Reed", "Analyst", "Sales"],
+            ["not-an-email", "Dan", "Brown", "Clerk", "Sales"],
+        ],
+    )
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY
+    assert job.counts == {
+        "new": 1,
+        "updated": 1,
+        "unchanged": 1,
+        "deactivated": 0,
+        "reactivated": 0,
+        "errors": 1,
+    }
+    assert people() == before
+    response = admin_client.get(url("change", job.pk))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="preview-note"' in page
+    for key, count in job.counts.items():
+        assert f'id="count-{key}" data-count="{count}"' in page
+    rows = response.context["rows"]
+    assert [(r["row"], r["email"], r["action"]) for r in rows] == [
+        (5, "not-an-email", "error"),
+        (2, "ada@example.com", "new"),
+        (3, "bob@example.com", "update"),
+        (4, "carol@example.com", "unchanged"),
+    ]
+    assert rows[2]["changes"] == [{"field": "Job title", "old": "Boss", "new": "Director"}]
+    assert {c["field"]: (c["old"], c["new"]) for c in rows[1]["changes"]} == {
+        "Email": ("—", "ada@example.com"),
+        "First name": ("—", "Ada"),
+        "Last name": ("—", "Lovelace"),
+        "Full name": ("—", "Ada Lovelace"),
+        "Job title": ("—", "Analyst"),
+        "Department": ("—", "Engineering"),
+    }
+    error = rows[0]["errors"][0]
+    assert error["column"] == "Email"
+    assert error["message"] in page
+    assert "Boss → Director" in page
+
+
+def test_preview_pages_through_big_files_reading_only_the_rows_shown(admin_client):
+    rows = [[f"p{i:04}@example.com", "P", str(i), "", ""] for i in range(1, 1101)]
+    rows.insert(10, ["bad-email", "", "", "", ""])
+    job = uploaded(admin_client, rows)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(url("change", job.pk) + "?action=new&page=22")
+    shown = response.context["rows"]
+    assert [r["row"] for r in shown] == [*range(1053, 1103)]
+    assert {r["action"] for r in shown} == {"new"}
+    assert "Rows 1,051\u20131,100 of 1,100" in response.content.decode()
+    reads = [q["sql"] for q in queries if '"provisioning_importchunk"."entries"' in q["sql"]]
+    assert len(reads) == 1
+    assert '"index" >= 2' in reads[0] and '"index" <= 2' in reads[0]
+
+    response = admin_client.get(url("change", job.pk) + "?action=error")
+    assert [(r["row"], r["email"]) for r in response.context["rows"]] == [(12, "bad-email")]
+    tabs = {t["label"]: (t["count"], t["active"]) for t in response.context["tabs"]}
+    assert tabs == {"All": (1101, False), "Errors": (1, True), "New": (1100, False)}
+
+    response = admin_client.get(url("change", job.pk) + "?page=2")
+    # "All" lists the error first, then the new rows (row 12 is the bad one).
+    assert [r["row"] for r in response.context["rows"]][:2] == [52, 53]
+
+
+def test_unknown_column_is_listed_and_mapping_it_makes_the_preview_again(admin_client):
+    content = csv_bytes([["Email", "Work title"], ["ada@example.com", "Analyst"]])
+    upload(admin_client, content)
+    job = ImportJob.objects.get()
+    assert job.unresolved_columns == ["Work title"]
+
+    page = admin_client.get(url("change", job.pk)).content.decode()
+    assert 'id="file-problems"' in page
+    assert "Roster does not know the column “Work title” (column B)." in page
+    assert 'name="column_1"' in page
+    assert 'id="blocked-note"' in page
+
+    response = admin_client.post(url("columns", job.pk), {"column_1": "job_title"})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.column_mapping == {"Work title": "job_title"}
+    assert job.file_errors == []
+    assert job.unresolved_columns == []
+    rows = admin_client.get(url("change", job.pk)).context["rows"]
+    assert rows[0]["changes"] == [
+        {"field": "Email", "old": "—", "new": "ada@example.com"},
+        {"field": "Job title", "old": "—", "new": "Analyst"},
+    ]
+
+    admin_client.post(url("columns", job.pk), {"column_1": "__ignore__"})
+    job.refresh_from_db()
+    assert job.column_mapping == {"Work title": None}
+    assert job.file_errors == []
+    rows = admin_client.get(url("change", job.pk)).context["rows"]
+    assert rows[0]["changes"] == [{"field": "Email", "old": "—", "new": "ada@example.com"}]
+
+
+def test_unreadable_file_shows_why_on_the_import_page(admin_client):
+    upload(admin_client, b"PK\x03\x04 not really a workbook", filename="people.xlsx")
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED
+    page = admin_client.get(url("change", job.pk)).content.decode()
+    assert "Roster could not make a preview of this file." in page
+    assert job.error_message in page
+
+
+def test_big_upload_is_previewed_in_the_background(
+    admin_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(import_admin, "INLINE_PLAN_MAX_BYTES", 10)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = uploaded(admin_client, [["ada@example.com", "Ada", "L", "", ""]])
+    assert job.status == ImportJob.Status.QUEUED
+    assert len(callbacks) == 1
+    assert callbacks[0].func.__self__.name == plan_import_task.name
+    assert callbacks[0].args == (job.pk,)
+    page = admin_client.get(url("change", job.pk)).content.decode()
+    assert "Preparing the preview…" in page
+    assert "js/import_progress.js" in page
+    assert admin_client.get(url("progress", job.pk)).json()["finished"] is False
+
+    assert plan_import_task(job.pk) == "ready"
+
+    progress = admin_client.get(url("progress", job.pk)).json()
+    assert (progress["phase"], progress["finished"]) == ("preview", True)
+    assert admin_client.get(url("change", job.pk)).context["phase"] == "preview"
+
+
+# --- options and confirmation ------------------------------------------------------
+
+
+def test_errors_block_the_import_unless_the_user_skips_the_invalid_rows(
+    admin_client, django_capture_on_commit_callbacks
+):
+    job = uploaded(
+        admin_client,
+        [["ada@example.com", "Ada", "L", "", ""], ["nope", "Dan", "B", "", ""]],
+    )
+    page = admin_client.get(url("change", job.pk)).content.decode()
+    assert "Import the valid rows and skip the 1 invalid row" in page
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(url("confirm", job.pk), {"invite_mode": "none"})
+    assert response.status_code == 400
+    assert "1 row has errors. Correct the file, or choose to import the valid rows" in (
+        response.content.decode()
+    )
+    job.refresh_from_db()
+    assert (job.confirmed_at, job.skip_invalid) == (None, False)
+    assert callbacks == []
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(
+            url("confirm", job.pk), {"invite_mode": "none", "skip_invalid": "on"}
+        )
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.skip_invalid is True
+    assert job.confirmed_at is not None
+    assert len(callbacks) == 1
+
+    assert apply_import_task(job.pk) == "done"
+    assert people()[0] == ("ada@example.com", "", "staged")
+    assert Person.objects.count() == 2
+
+
+def test_complete_list_is_offered_to_administrators_only_and_refused_to_others(
+    client, admin_user, account_manager
+):
+    client.force_login(admin_user)
+    assert 'name="complete_list"' in client.get(ADD_URL).content.decode()
+
+    client.force_login(account_manager)
+    assert 'name="complete_list"' not in client.get(ADD_URL).content.decode()
+    assert "complete list" not in client.get(ADD_URL).content.decode()
+    response = upload(
+        client, csv_bytes([HEADER, ["ada@example.com", "", "", "", ""]]), complete_list="on"
+    )
+    assert response.status_code == 403
+    assert ImportJob.objects.count() == 0
+
+
+def test_account_manager_cannot_apply_an_administrators_complete_list(
+    client, admin_user, account_manager, django_capture_on_commit_callbacks
+):
+    PersonFactory(email="old@example.com", source="spreadsheet")
+    client.force_login(admin_user)
+    job = uploaded(client, [["ada@example.com", "", "", "", ""]], complete_list="on")
+    job.refresh_from_db()
+    assert (job.is_complete_list, job.count_deactivated) == (True, 1)
+
+    client.force_login(account_manager)
+    page = client.get(url("change", job.pk)).content.decode()
+    assert 'id="import-options"' not in page
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(url("confirm", job.pk), {"invite_mode": "none"})
+    assert response.status_code == 403
+    job.refresh_from_db()
+    assert job.confirmed_at is None
+    assert callbacks == []
+
+
+def test_deactivating_more_than_the_threshold_needs_the_typed_confirmation(
+    admin_client, django_capture_on_commit_callbacks
+):
+    for name in ("a", "b", "c"):
+        PersonFactory(email=f"{name}@example.com", source="spreadsheet")
+    job = uploaded(admin_client, [["a@example.com", "", "", "", ""]], complete_list="on")
+    job.refresh_from_db()
+    assert (job.count_absent, job.deactivation_threshold) == (2, 0)
+
+    response = admin_client.get(url("change", job.pk) + "?action=deactivate")
+    page = response.content.decode()
+    assert "2 people added from earlier spreadsheets are missing from it" in page
+    assert "Type DEACTIVATE 2 to deactivate 2 people who are missing from the file." in page
+    assert [(r["email"], r["row"]) for r in response.context["rows"]] == [
+        ("b@example.com", None),
+        ("c@example.com", None),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        missing = admin_client.post(url("confirm", job.pk), {"invite_mode": "none"})
+        wrong = admin_client.post(
+            url("confirm", job.pk), {"invite_mode": "none", "confirm_text": "DEACTIVATE 3"}
+        )
+    assert (missing.status_code, wrong.status_code) == (400, 400)
+    assert "Type “DEACTIVATE 2” to confirm." in wrong.content.decode()
+    job.refresh_from_db()
+    assert job.confirmed_at is None
+    assert callbacks == []
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(
+            url("confirm", job.pk), {"invite_mode": "none", "confirm_text": "deactivate 2"}
+        )
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    assert apply_import_task(job.pk) == "done"
+    assert [s for e, _, s in people() if e in ("b@example.com", "c@example.com")] == [
+        "deactivated",
+        "deactivated",
+    ]
+
+
+def test_deactivations_within_the_threshold_need_no_typed_confirmation(admin_client, settings):
+    settings.ROSTER_IMPORT_DEACTIVATION_PERCENT = 100
+    for name in ("a", "b", "c"):
+        PersonFactory(email=f"{name}@example.com", source="spreadsheet")
+    job = uploaded(admin_client, [["a@example.com", "", "", "", ""]], complete_list="on")
+    page = admin_client.get(url("change", job.pk)).content.decode()
+    assert 'id="typed-confirmation"' not in page
+    response = admin_client.post(url("confirm", job.pk), {"invite_mode": "none"})
+    assert response.status_code == 302
+
+
+def test_confirm_enqueues_the_apply_and_progress_reports_done_after_the_task(
+    admin_client, django_capture_on_commit_callbacks
+):
+    job = uploaded(
+        admin_client,
+        [["ada@example.com", "Ada", "L", "", ""], ["bob@example.com", "Bob", "S", "", ""]],
+    )
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(url("confirm", job.pk), {"invite_mode": "none"})
+    assert response.status_code == 302
+    assert response["Location"] == url("change", job.pk)
+    assert len(callbacks) == 1
+    assert callbacks[0].func.__self__.name == apply_import_task.name
+    assert callbacks[0].args == (job.pk,)
+    assert Person.objects.count() == 1
+
+    page = admin_client.get(url("change", job.pk)).content.decode()
+    assert f'data-progress-url="{url("progress", job.pk)}"' in page
+    assert "js/import_progress.js" in page
+    progress = admin_client.get(url("progress", job.pk)).json()
+    assert (progress["phase"], progress["status_label"], progress["finished"]) == (
+        "applying",
+        "Waiting for a worker",
+        False,
+    )
+
+    assert apply_import_task(job.pk) == "done"
+
+    progress = admin_client.get(url("progress", job.pk)).json()
+    assert progress["status"] == "done"
+    assert progress["finished"] is True
+    assert progress["percent"] == 100
+    assert progress["counts"]["new"] == 2
+    page = admin_client.get(url("change", job.pk)).content.decode()
+    assert 'id="import-done"' in page
+    assert "js/import_progress.js" not in page
+    assert [p for p in people() if p[0] != "admin@example.com"] == [
+        ("ada@example.com", "", "staged"),
+        ("bob@example.com", "", "staged"),
+    ]
+
+
+def test_new_people_can_be_invited_now_or_at_a_set_time(admin_client):
+    job = uploaded(admin_client, [["ada@example.com", "Ada", "L", "", ""]])
+    page = admin_client.get(url("change", job.pk)).content.decode()
+    assert 'value="now"' in page and 'value="at"' in page and 'value="none"' in page
+
+    past = admin_client.post(
+        url("confirm", job.pk), {"invite_mode": "at", "invite_at": "2001-01-01T09:00"}
+    )
+    assert past.status_code == 400
+    assert "Choose a time in the future." in past.content.decode()
+
+    when = (timezone.localtime() + timedelta(days=2)).replace(second=0, microsecond=0)
+    response = admin_client.post(
+        url("confirm", job.pk),
+        {"invite_mode": "at", "invite_at": when.strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert response.status_code == 302
+    assert apply_import_task(job.pk) == "done"
+    ada = Person.objects.get(email="ada@example.com")
+    invitation = Invitation.objects.get(person=ada)
+    assert invitation.send_at == when
+    assert ada.status == Person.Status.INVITED
+    job.refresh_from_db()
+    assert job.invite_note.startswith("Invited 1 person; the emails go out at ")
+
+
+def test_without_choosing_invitations_nobody_is_invited(admin_client):
+    job = uploaded(admin_client, [["ada@example.com", "Ada", "L", "", ""]])
+    admin_client.post(url("confirm", job.pk), {"invite_mode": "none"})
+    apply_import_task(job.pk)
+    assert Invitation.objects.count() == 0
+    assert Person.objects.get(email="ada@example.com").status == Person.Status.STAGED
+
+
+# --- reports and files ----------------------------------------------------------------
+
+
+def test_error_report_downloads_hold_the_original_rows_and_an_error_column(admin_client):
+    job = uploaded(
+        admin_client,
+        [["ada@example.com", "Ada", "L", "", ""], ["nope", "Dan", "Brown", "Clerk", "Sales"]],
+    )
+    error = admin_client.get(url("change", job.pk)).context["rows"][0]["errors"][0]
+    expected = [
+        [*HEADER, "Errors"],
+        ["nope", "Dan", "Brown", "Clerk", "Sales", f"Row 3, Email: {error['message']}"],
+    ]
+
+    response = admin_client.get(url("errors", job.pk, "csv"))
+    assert response["Content-Disposition"] == f'attachment; filename="import-{job.pk}-errors.csv"'
+    assert csv_rows(response.content) == expected
+    response = admin_client.get(url("errors", job.pk, "xlsx"))
+    assert xlsx_rows(response.content) == expected
+
+
+def test_the_uploaded_file_downloads_as_uploaded(admin_client):
+    content = csv_bytes([HEADER, ["ada@example.com", "Ada", "L", "", ""]])
+    upload(admin_client, content, filename="staff.csv")
+    job = ImportJob.objects.get()
+    response = admin_client.get(url("file", job.pk))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == content
+    assert 'filename="staff.csv"' in response["Content-Disposition"]
+
+
+# --- exports of the People list -----------------------------------------------------
+
+
+def test_export_applies_the_people_lists_filters_and_search(admin_client):
+    PersonFactory(email="ada@example.com", department="Engineering", job_title="=cmd()")
+    PersonFactory(email="bob@example.com", department="Engineering")
+    PersonFactory(email="carol@example.com", department="Sales")
+    page = admin_client.get(PEOPLE_URL + "?department=Engineering").content.decode()
+    assert url("export", "csv") + "?department=Engineering" in page
+    assert url("export", "xlsx") + "?department=Engineering" in page
+
+    response = admin_client.get(url("export", "csv") + "?department=Engineering")
+    assert response.status_code == 200
+    rows = csv_rows(response.content)
+    assert rows[0] == TEMPLATE_HEADER
+    assert [r[0] for r in rows[1:]] == ["ada@example.com", "bob@example.com"]
+    assert rows[1][7] == "'=cmd()"
+
+    response = admin_client.get(url("export", "xlsx") + "?department=Engineering&q=bob")
+    rows = xlsx_rows(response.content)
+    assert [r[0] for r in rows[1:]] == ["bob@example.com"]
+
+    everyone = csv_rows(admin_client.get(url("export", "csv")).content)
+    assert len(everyone) == 1 + Person.objects.count()
+
+
+# --- roles ------------------------------------------------------------------------
+
+
+def _job_by(person) -> ImportJob:
+    from tests.provisioning.conftest import preview
+
+    job, _ = preview(
+        csv_bytes([HEADER, ["ada@example.com", "", "", "", ""], ["nope", "", "", "", ""]]),
+        person,
+    )
+    return job
+
+
+@pytest.mark.parametrize("role", ["admin_user", "account_manager"])
+def test_administrators_and_account_managers_can_import(client, role, request):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(ADD_URL).status_code == 200
+    assert client.get(url("template", "csv")).status_code == 200
+    page = client.get(LIST_URL).content.decode()
+    assert f'href="{ADD_URL}"' in page
+    assert f'href="{ADD_URL}"' in client.get(PEOPLE_URL).content.decode()
+    job = uploaded(client, [["ada@example.com", "Ada", "L", "", ""]])
+    assert 'id="import-options"' in client.get(url("change", job.pk)).content.decode()
+    assert client.post(url("confirm", job.pk), {"invite_mode": "none"}).status_code == 302
+
+
+def test_auditors_see_imports_and_previews_but_cannot_upload_or_apply(
+    client, admin_user, auditor, django_capture_on_commit_callbacks
+):
+    job = _job_by(admin_user)
+    client.force_login(auditor)
+
+    listing = client.get(LIST_URL)
+    assert listing.status_code == 200
+    assert "people.csv" in listing.content.decode()
+    assert f'href="{ADD_URL}"' not in listing.content.decode()
+    assert f'href="{ADD_URL}"' not in client.get(PEOPLE_URL).content.decode()
+    page = client.get(url("change", job.pk))
+    assert page.status_code == 200
+    assert [r["email"] for r in page.context["rows"]] == ["nope", "ada@example.com"]
+    html = page.content.decode()
+    for marker in ('id="import-options"', 'id="column-mapping"', url("file", job.pk)):
+        assert marker not in html
+    assert client.get(url("progress", job.pk)).status_code == 200
+    assert client.get(url("errors", job.pk, "csv")).status_code == 200
+    assert client.get(url("export", "csv")).status_code == 200
+
+    before = list(ImportJob.objects.values())
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        refused = [
+            client.get(ADD_URL),
+            upload(client, csv_bytes([HEADER, ["x@example.com", "", "", "", ""]])),
+            client.post(url("confirm", job.pk), {"invite_mode": "none", "skip_invalid": "on"}),
+            client.post(url("columns", job.pk), {}),
+            client.post(url("replan", job.pk)),
+            client.get(url("file", job.pk)),
+            client.get(url("template", "csv")),
+        ]
+    assert [r.status_code for r in refused] == [403] * 7
+    assert list(ImportJob.objects.values()) == before
+    assert callbacks == []
+    assert Person.objects.filter(email="x@example.com").count() == 0
+
+
+def test_people_without_a_role_see_nothing_of_imports(client, admin_user):
+    job = _job_by(admin_user)
+    client.force_login(PersonFactory(email="nobody@example.com"))
+    urls = [
+        LIST_URL,
+        ADD_URL,
+        url("change", job.pk),
+        url("progress", job.pk),
+        url("errors", job.pk, "csv"),
+        url("file", job.pk),
+        url("template", "csv"),
+        url("export", "csv"),
+    ]
+    for target in urls:
+        response = client.get(target)
+        assert response.status_code == 302, target
+        assert "/login/" in response["Location"]
+    response = client.post(url("confirm", job.pk), {"invite_mode": "none", "skip_invalid": "on"})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.confirmed_at is None
+
+
+def test_imports_list_shows_who_when_file_counts_status_and_duration(admin_client):
+    job = uploaded(admin_client, [["ada@example.com", "Ada", "L", "", ""]])
+    admin_client.post(url("confirm", job.pk), {"invite_mode": "none"})
+    apply_import_task(job.pk)
+    job.refresh_from_db()
+
+    response = admin_client.get(LIST_URL)
+    html = response.content.decode()
+    assert f"#{job.pk}" in html
+    assert "people.csv" in html
+    assert job.created_by.display_name in html
+    assert "1 new, 0 updated, 0 unchanged" in html
+    assert "Done" in html
+    assert f"{job.duration:.1f} s" in html
+    assert url("change", job.pk) in html
