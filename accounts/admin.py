@@ -541,3 +541,7 @@ class AllowedDomainAdmin(ServiceAdmin):
 
     def delete_model(self, request: HttpRequest, obj: AllowedDomain) -> None:
         services.remove_allowed_domain(obj, by=request.user)
+
+
+# API tokens register themselves with the admin.
+from accounts import api_tokens as _api_tokens  # noqa: E402,F401

@@ -131,9 +131,7 @@ def begin_request(actor: Person, key: str, fingerprint: str) -> IdempotencyKey |
     for _ in range(2):
         try:
             with transaction.atomic():
-                return IdempotencyKey.objects.create(
-                    actor=actor, key=key, request_hash=fingerprint
-                )
+                return IdempotencyKey.objects.create(actor=actor, key=key, request_hash=fingerprint)
         except IntegrityError:
             existing = IdempotencyKey.objects.filter(actor=actor, key=key).first()
         if existing is None:

@@ -122,3 +122,29 @@ def find_administrator() -> Person | None:
     return (
         Person.objects.filter(role=Role.ADMIN, is_active=True).order_by("created_at", "id").first()
     )
+
+
+def list_events(
+    *,
+    person_id: int | None = None,
+    action: str | None = None,
+    actor_kind: str | None = None,
+    actor_id: int | None = None,
+    since: Any = None,
+    until: Any = None,
+) -> QuerySet[LifecycleEvent]:
+    """Return audit events matching every given filter (no joins: rows carry labels)."""
+    qs = LifecycleEvent.objects.all()
+    if person_id:
+        qs = qs.filter(person_ref=person_id)
+    if action:
+        qs = qs.filter(action=action)
+    if actor_kind:
+        qs = qs.filter(actor_kind=actor_kind)
+    if actor_id:
+        qs = qs.filter(actor_id=actor_id)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    return qs

@@ -42,3 +42,11 @@ def deactivate_people_task(
         "done": [p.pk for p in result.done],
         "skipped": [p.pk for p, _ in result.skipped],
     }
+
+
+@shared_task(name="accounts.purge_idempotency_keys")
+def purge_idempotency_keys_task() -> int:
+    """Delete API idempotency keys older than 24 hours; return how many."""
+    from accounts.idempotency import purge_idempotency_keys
+
+    return purge_idempotency_keys()

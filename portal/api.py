@@ -114,11 +114,10 @@ def _messages(value: Any) -> list[str]:
 
 
 def _domain_response(exc: DomainError) -> Response:
-    for cls, code_status, code in DOMAIN_ERRORS:
-        if isinstance(exc, cls):
-            break
-    else:
-        code_status, code = status.HTTP_400_BAD_REQUEST, "invalid"
+    code_status, code = next(
+        ((http, name) for cls, http, name in DOMAIN_ERRORS if isinstance(exc, cls)),
+        (status.HTTP_400_BAD_REQUEST, "invalid"),
+    )
     fields = getattr(exc, "errors", None)
     body = error_body(
         code, exc.message, {name: [msg] for name, msg in fields.items()} if fields else None

@@ -27,4 +27,9 @@ app.conf.beat_schedule = {
         "task": "provisioning.scim.sweep",
         "schedule": 60.0,
     },
+    # Every hour: forget API Idempotency-Key answers older than 24 hours.
+    "purge-idempotency-keys": {
+        "task": "accounts.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
 }

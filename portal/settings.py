@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "import_export",
     "django_celery_beat",
     "accounts",
@@ -203,14 +205,55 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
 # --- API --------------------------------------------------------------------
+# See docs/api.md. Scripts use API tokens (Authorization: Bearer …); the
+# browser uses its session, with CSRF checked on unsafe methods.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "portal.api.IdCursorPagination",
     "PAGE_SIZE": 100,
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.ApiRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "portal.api.exception_handler",
 }
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html; Swagger UI
+# and Redoc are served from the sidecar package, so /api/docs/ works offline.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Roster API",
+    "DESCRIPTION": "People, their lifecycle, imports, provisioning and the audit log.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PersonStatusEnum": "accounts.models.PersonStatus",
+        "InvitationStatusEnum": "accounts.models.InvitationStatus",
+        "ImportJobStatusEnum": "provisioning.models.ImportJob.Status",
+        "ScimRunStatusEnum": "provisioning.scim.models.ScimRun.Status",
+        "SyncRunStatusEnum": "provisioning.sources.idp_models.SyncRun.Status",
+        "IdentitySourceStatusEnum": "provisioning.sources.idp_models.IdentitySource.Status",
+    },
+}
+# Requests per API token, and per person signed in with a browser session
+# ("n/min", "n/hour"; empty turns the limit off).
+ROSTER_API_TOKEN_RATE_LIMIT = env("ROSTER_API_TOKEN_RATE_LIMIT", default="600/min")
+ROSTER_API_SESSION_RATE_LIMIT = env("ROSTER_API_SESSION_RATE_LIMIT", default="1200/min")
+ROSTER_API_MAX_BODY_BYTES = env.int("ROSTER_API_MAX_BODY_BYTES", default=1_048_576)
 
 # --- ACCOUNTS ---------------------------------------------------------------
 # Region used to read phone numbers written without a +country prefix.

@@ -1,8 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from portal import views
+
+# The REST API (docs/api.md); URL names live in the "api" namespace.
+api_patterns = [
+    path("", include("accounts.api_urls")),
+    path("", include("provisioning.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -12,5 +22,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("scim/v2/", include("provisioning.scim_server.urls")),
+    path("api/", include((api_patterns, "api"))),
     path("", include("accounts.urls")),
 ]

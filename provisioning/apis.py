@@ -465,15 +465,15 @@ class SyncRunDetailApi(ApiView):
 
 
 __all__ = [
+    "IdentitySourceDetailApi",
+    "IdentitySourceListApi",
+    "IdentitySourceSyncApi",
     "ImportJobConfirmApi",
     "ImportJobCreateApi",
     "ImportJobDetailApi",
     "ImportJobListApi",
     "ImportJobPlanApi",
     "ImportJobRowListApi",
-    "IdentitySourceDetailApi",
-    "IdentitySourceListApi",
-    "IdentitySourceSyncApi",
     "ScimRunDetailApi",
     "ScimRunListApi",
     "ScimTargetDetailApi",

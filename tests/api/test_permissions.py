@@ -119,10 +119,18 @@ ENDPOINTS = [
         {"job_title": "Chief"},
     ),
     Endpoint(
-        "person-invite", "post", frozenset(PEOPLE_WRITERS), 201, lambda w: {"person_id": w.staged.pk}
+        "person-invite",
+        "post",
+        frozenset(PEOPLE_WRITERS),
+        201,
+        lambda w: {"person_id": w.staged.pk},
     ),
     Endpoint(
-        "person-remind", "post", frozenset(PEOPLE_WRITERS), 200, lambda w: {"person_id": w.invited.pk}
+        "person-remind",
+        "post",
+        frozenset(PEOPLE_WRITERS),
+        200,
+        lambda w: {"person_id": w.invited.pk},
     ),
     Endpoint(
         "person-revoke-invitation",
@@ -147,7 +155,11 @@ ENDPOINTS = [
         lambda w: {"person_id": w.deactivated.pk},
     ),
     Endpoint(
-        "person-delete", "post", frozenset(PEOPLE_WRITERS), 200, lambda w: {"person_id": w.staged.pk}
+        "person-delete",
+        "post",
+        frozenset(PEOPLE_WRITERS),
+        200,
+        lambda w: {"person_id": w.staged.pk},
     ),
     Endpoint("audit-event-list", "get", frozenset(ALL), 200),
     Endpoint("import-list", "get", frozenset(ALL), 200),
@@ -214,6 +226,7 @@ ENDPOINTS = [
 NO_ROLE_VISIBLE = [
     Endpoint("schema", "get", frozenset({*ALL, "none"}), 200),
     Endpoint("docs", "get", frozenset({*ALL, "none"}), 200),
+    Endpoint("redoc", "get", frozenset({*ALL, "none"}), 200),
 ]
 
 # Who calls: (label, role, how). "none" is a person whose admin role was taken
@@ -232,11 +245,12 @@ CALLERS = [
 ]
 
 
-def _caller(role: str | None, how: str) -> APIClient:
+def _caller(label: str, role: str | None, how: str) -> APIClient:
     if role is None:
         return APIClient()
     trait = {"none": {"claimed": True}, "admin": {"admin": True}}.get(role, {role: True})
-    person = PersonFactory(email=f"caller-{role}@example.com", **trait)
+    email = label.replace(" ", "-") + "@example.com"
+    person = PersonFactory(email=email, **trait)
     if how == "session":
         client = APIClient()
         client.force_login(person)
@@ -290,22 +304,55 @@ def _expected(endpoint: Endpoint, role: str | None, how: str) -> int:
     return 403
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS + NO_ROLE_VISIBLE, ids=lambda e: e.name)
-@pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c[0])
-def test_endpoint_answers_each_caller_by_role(endpoint, caller, admin_user):
-    _, role, how = caller
-    world = _world(admin_user)
-    client = _caller(role, how)
-    before = _state()
-
-    response = _call(client, endpoint, world, key="matrix-1" if endpoint.method == "post" else None)
-
-    expected = _expected(endpoint, role, how)
+def _assert_refused(response: Any, expected: int, endpoint: Endpoint) -> None:
     assert response.status_code == expected, response.content[:500]
-    if expected in (401, 403):
-        assert _state() == before
-    if expected in (401, 403) and endpoint not in NO_ROLE_VISIBLE:
+    if endpoint not in NO_ROLE_VISIBLE:
         assert set(response.json()) == {"error"}
         assert response.json()["error"]["code"] in ("not_authenticated", "permission_denied")
     if expected == 401:
         assert response["WWW-Authenticate"] == 'Bearer realm="Roster API"'
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS + NO_ROLE_VISIBLE, ids=lambda e: e.name)
+def test_endpoint_refuses_callers_without_its_capability_and_changes_nothing(endpoint, admin_user):
+    world = _world(admin_user)
+    refused = [c for c in CALLERS if _expected(endpoint, c[1], c[2]) in (401, 403)]
+    clients = [(label, _caller(label, role, how), role, how) for label, role, how in refused]
+    before = _state()
+
+    for label, client, role, how in clients:
+        response = _call(client, endpoint, world, key="matrix-1")
+        expected = _expected(endpoint, role, how)
+        assert response.status_code == expected, (label, response.content[:300])
+        _assert_refused(response, expected, endpoint)
+
+    assert _state() == before
+
+
+ALLOWED = [
+    (endpoint, caller)
+    for endpoint in ENDPOINTS + NO_ROLE_VISIBLE
+    for caller in CALLERS
+    if _expected(endpoint, caller[1], caller[2]) not in (401, 403)
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "caller"), ALLOWED, ids=[f"{e.name}-{c[0]}" for e, c in ALLOWED]
+)
+def test_endpoint_serves_callers_with_its_capability(endpoint, caller, admin_user):
+    label, role, how = caller
+    world = _world(admin_user)
+    client = _caller(label, role, how)
+
+    response = _call(client, endpoint, world, key="matrix-1")
+
+    assert response.status_code == endpoint.status, response.content[:500]
+
+
+def test_every_api_url_is_in_the_matrix():
+    from django.urls import get_resolver
+
+    namespace = get_resolver().namespace_dict["api"][1]
+    api_names = {name for name in namespace.reverse_dict if isinstance(name, str)}
+    assert api_names == {e.name for e in ENDPOINTS + NO_ROLE_VISIBLE}
