@@ -96,6 +96,7 @@ def test_people_list_shows_every_column_with_status_labels(admin_client):
         "manager",
         "location",
         "source",
+        "invitation",
         "last changed",
     ]
     for text in ("Ada Lovelace", "ada@example.com", "Research", "Analyst", "London", "Manual"):
