@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from accounts import services
-from accounts.invitations import invite_person, resend_invitation
+from accounts.invitations import AlreadyClaimed, claim_account, invite_person, resend_invitation
 from accounts.models import Invitation, LifecycleEvent, Person
 from accounts.signals import person_changed
 from tests.accounts.test_invitations import deliver_queued, tokens
@@ -285,3 +287,37 @@ def test_new_link_requests_are_rate_limited_per_email_and_per_address(
     deliver_queued()
     # The second request found a new link already on its way and added none.
     assert len(mailoutbox) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_claims_of_one_link_let_exactly_one_through(admin_user, mailoutbox):
+    invitee = PersonFactory(email="ann@example.com")
+    token = invite(invitee, admin_user)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def claim(password: str) -> None:
+        barrier.wait()
+        try:
+            claim_account(token, password=password, first_name="Ann", last_name="Lee")
+            outcomes.append(password)
+        except AlreadyClaimed:
+            outcomes.append("already claimed")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=claim, args=(p,))
+        for p in ("first sturdy passphrase", "second sturdy passphrase")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(outcomes) == 2
+    assert outcomes.count("already claimed") == 1
+    [winner] = [o for o in outcomes if o != "already claimed"]
+    invitee.refresh_from_db()
+    assert invitee.check_password(winner)
+    assert LifecycleEvent.objects.filter(action="claimed").count() == 1
