@@ -58,6 +58,8 @@ def people(db):
         full_name="Bo Ss",
         department="Exec",
         job_title="",
+        location="",
+        phone_number="",
     )
     return {
         "boss": boss,
