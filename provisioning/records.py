@@ -6,6 +6,7 @@ This module imports nothing from Django or the rest of Roster, so edge clients
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,29 @@ class ExternalRecord:
     location: str = ""
     is_active: bool | None = None
     row: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     # Cells that could not be read (e.g. an unknown Status value): attribute -> message.
     problems: tuple[tuple[str, str], ...] = ()
+
+
+class RowView(Mapping[str, str]):
+    """A spreadsheet row read as {header: cell} without a dict per row.
+
+    ``positions`` (header -> column index) is shared by every row of a file.
+    """
+
+    __slots__ = ("_cells", "_positions")
+
+    def __init__(self, positions: dict[str, int], cells: list[str]) -> None:
+        self._positions = positions
+        self._cells = cells
+
+    def __getitem__(self, header: str) -> str:
+        index = self._positions[header]
+        return self._cells[index] if index < len(self._cells) else ""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)

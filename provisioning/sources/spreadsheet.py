@@ -31,7 +31,7 @@ from datetime import date, datetime, time
 from typing import IO, Any
 
 from provisioning.exceptions import FileTooLarge, UnreadableFile
-from provisioning.records import RECORD_ATTRIBUTES, ExternalRecord
+from provisioning.records import RECORD_ATTRIBUTES, ExternalRecord, RowView
 
 # --- columns ----------------------------------------------------------------
 
@@ -438,7 +438,7 @@ def _records_from_rows(
 ) -> None:
     header_row = None
     for number, cells in rows:
-        if any(c.strip() for c in cells):
+        if "".join(cells).strip():
             header_row = (number, cells)
             break
     if header_row is None:
@@ -453,12 +453,13 @@ def _records_from_rows(
     width = len(headers)
     records = parsed.records
     max_rows = limits.max_rows
+    positions = {header: index for index, header in enumerate(headers)}
     status_index = next((i for i, a in plan if a == "is_active"), None)
     status_header = headers[status_index] if status_index is not None else ""
     text_plan = [(i, a) for i, a in plan if a != "is_active"]
     count = 0
     for number, cells in rows:
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():
             continue
         count += 1
         if count > max_rows:
@@ -498,7 +499,7 @@ def _records_from_rows(
             ExternalRecord(
                 **values,
                 row=number,
-                raw=dict(zip(headers, cells[:width], strict=False)),
+                raw=RowView(positions, cells),
                 problems=problems,
             )
         )
