@@ -39,7 +39,7 @@ from accounts.models import Person
 from provisioning import selectors, services
 from provisioning.import_forms import ColumnMappingForm, ConfirmForm, UploadForm
 from provisioning.models import ImportJob
-from provisioning.reconcile import DEFAULT_LABELS, Action
+from provisioning.reconcile import Action
 from provisioning.tasks import plan_import_task
 
 # Files up to this size are previewed while the upload request waits; larger
@@ -59,6 +59,7 @@ ACTION_LABELS = {
     Action.REACTIVATE: "Reactivated",
     Action.UNCHANGED: "Unchanged",
 }
+ROW_LABELS = {**ACTION_LABELS, Action.ERROR: "Error"}
 ACTION_COLOURS = {
     Action.ERROR: "danger",
     Action.NEW: "success",
@@ -75,7 +76,20 @@ STATUS_COLOURS = {
     ImportJob.Status.DONE: "success",
     ImportJob.Status.FAILED: "danger",
 }
-FIELD_LABELS = {**DEFAULT_LABELS, "manager": "Manager", "status": "Status"}
+FIELD_LABELS = {
+    "email": "Email",
+    "external_id": "Employee ID",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "full_name": "Full name",
+    "manager": "Manager",
+    "job_title": "Job title",
+    "department": "Department",
+    "phone_number": "Phone number",
+    "location": "Location",
+    "status": "Status",
+}
+FIELD_ORDER = {name: position for position, name in enumerate(FIELD_LABELS)}
 PERSON_STATUS_LABELS = dict(Person.Status.choices)
 
 
@@ -95,15 +109,21 @@ def describe_row(entry: dict[str, Any]) -> dict[str, Any]:
         "name": entry.get("name", ""),
         "person_id": entry.get("person_id"),
         "action": entry["action"],
-        "action_label": ACTION_LABELS.get(entry["action"], entry["action"]),
+        "action_label": ROW_LABELS.get(entry["action"], entry["action"]),
         "colour": ACTION_COLOURS.get(entry["action"], ""),
-        "changes": [
+        # An invalid row changes nothing; its errors say why.
+        "changes": []
+        if entry["action"] == Action.ERROR
+        else [
             {
                 "field": FIELD_LABELS.get(name, name),
                 "old": _show(name, old),
                 "new": _show(name, new),
             }
-            for name, (old, new) in (entry.get("changes") or {}).items()
+            for name, (old, new) in sorted(
+                (entry.get("changes") or {}).items(),
+                key=lambda item: FIELD_ORDER.get(item[0], len(FIELD_ORDER)),
+            )
         ],
         "errors": entry.get("errors") or [],
     }
@@ -146,7 +166,7 @@ class ImportJobAdmin(ModelAdmin):
         "number",
         "file_name",
         "uploaded_by",
-        "created_at",
+        "uploaded_at",
         "summary",
         "status_label",
         "took",
@@ -191,6 +211,10 @@ class ImportJobAdmin(ModelAdmin):
     @display(description="Uploaded by", ordering="created_by__email")
     def uploaded_by(self, obj: ImportJob) -> str:
         return obj.created_by.display_name if obj.created_by else "—"
+
+    @display(description="When", ordering="created_at")
+    def uploaded_at(self, obj: ImportJob) -> Any:
+        return obj.created_at
 
     @display(description="Changes")
     def summary(self, obj: ImportJob) -> str:

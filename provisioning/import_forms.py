@@ -157,6 +157,9 @@ class ConfirmForm(forms.Form):
             del self.fields["invite_at"]
         if job.needs_confirmation:
             self.fields["confirm_text"].required = True
+            self.fields["confirm_text"].error_messages["required"] = (
+                f"Type {job.confirmation_phrase} to confirm."
+            )
             self.fields["confirm_text"].help_text = (
                 f"Type {job.confirmation_phrase} to deactivate {job.count_absent:,} people "
                 "who are missing from the file."
