@@ -80,7 +80,8 @@ def _auth_cache_key(token_hash: str) -> str:
 def issue_client(name: str, *, by: Person | Actor, auto_invite: bool = False) -> IssuedClient:
     """Create a SCIM client with a fresh token; return the token once.
 
-    Raises InvalidPerson-style DomainError (``InvalidClient``) for a blank or taken name.
+    Raises InvalidClient for a blank, too long or taken name; NotAllowed for
+    roles other than System administrator.
     """
     people.require(by, "provisioning.add_scimclient")
     name = (name or "").strip()
@@ -250,9 +251,6 @@ def _changes_for(person: Person, values: dict[str, Any]) -> dict[str, Any]:
         current = getattr(person, name)
         if name == "manager":
             if (current.pk if current else None) != (value.pk if value else None):
-                changes[name] = value
-        elif name == "email":
-            if (value or "").strip().lower() != current.lower() or value.strip() != current:
                 changes[name] = value
         elif (current or "") != (value or ""):
             changes[name] = value
