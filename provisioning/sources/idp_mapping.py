@@ -14,6 +14,7 @@ This module imports nothing from Django, so edge clients can use it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -130,18 +131,28 @@ def _select(items: list, selector: str) -> Any:
     return None
 
 
-def read_path(data: Mapping[str, Any], path: str) -> Any:
-    """Return the value at ``path`` in ``data`` (None when absent)."""
+@functools.lru_cache(maxsize=256)
+def _compile(path: str) -> tuple[tuple[bool, tuple[tuple[str, str | None], ...]], ...]:
+    alternatives = []
     for alternative in path.split("|"):
         alternative = alternative.strip()
-        negate = alternative.startswith("!")
-        value: Any = data
+        steps = []
         for step in _split_steps(alternative.lstrip("!")):
             match = _STEP.match(step)
-            if match is None or value is None:
-                value = None
+            if match is None:
+                raise MappingError(f"“{path}” is not a field path.")
+            steps.append((match.group("key"), match.group("sel")))
+        alternatives.append((alternative.startswith("!"), tuple(steps)))
+    return tuple(alternatives)
+
+
+def read_path(data: Mapping[str, Any], path: str) -> Any:
+    """Return the value at ``path`` in ``data`` (None when absent)."""
+    for negate, steps in _compile(path):
+        value: Any = data
+        for key, selector in steps:
+            if value is None:
                 break
-            key, selector = match.group("key"), match.group("sel")
             if key:
                 value = value.get(key) if isinstance(value, dict) else None
             if selector is not None:
@@ -178,4 +189,4 @@ def to_record(data: Mapping[str, Any], mapping: Mapping[str, str], *, row: int) 
         values[attribute] = _flag(raw) if attribute == "is_active" else _text(raw)
     values["email"] = values["email"].lower()
     values["manager_email"] = values["manager_email"].lower()
-    return ExternalRecord(**values, row=row, raw=dict(data))
+    return ExternalRecord(**values, row=row, raw=data if isinstance(data, dict) else dict(data))

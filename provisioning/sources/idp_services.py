@@ -338,7 +338,7 @@ class _Read:
     complete: bool
     incremental: bool
     departments: list[str] | None
-    snapshot: bytes | None
+    snapshot: dict[str, Any] | None
     delta_link: str
 
 
@@ -425,7 +425,7 @@ def _read_entra(source: IdentitySource, mapping: dict[str, str], *, full: bool) 
             scope = _entra_scope(source, users, client)
             records = list(entra.to_records(users, mapping, only=[k for k in users if k in scope]))
             departments = sorted({u["department"] for u in users.values() if u.get("department")})
-            blob = _pack({"select": select, "users": users, "in_scope": sorted(scope)})
+            blob = {"select": select, "users": users, "in_scope": sorted(scope)}
             return _Read(
                 records, len(users), len(scope), True, False, departments, blob, listing.delta_link
             )
@@ -449,7 +449,7 @@ def _read_entra(source: IdentitySource, mapping: dict[str, str], *, full: bool) 
         data["manager"] = users.get(data.get("managerId") or "")
         record = to_record(data, mapping, row=len(records) + 1)
         records.append(replace(record, is_active=False))
-    blob = _pack({"select": select, "users": users, "in_scope": sorted(scope)})
+    blob = {"select": select, "users": users, "in_scope": sorted(scope)}
     return _Read(
         records,
         len(changes.users) + len(changes.removed),
@@ -663,7 +663,16 @@ def _plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool)
     # The spreadsheet preview's own storage: the admin pages read plans from it.
     from provisioning.services import _store_plan
 
+    # Unchanged people are counted, not stored: nothing is written for them, and
+    # those not yet linked to this source travel in the pending blob instead.
+    to_link = sorted(
+        {r.person_id for r in plan.rows if r.person_id is not None and r.action != Action.ERROR}
+        - owned
+    )
+    plan.rows = [r for r in plan.rows if r.action != Action.UNCHANGED]
     _store_plan(job, plan)
+    pending = dict(read.snapshot or {})
+    pending["link"] = to_link
     errors = [
         {"email": r.email, "message": "; ".join(e["message"] for e in r.errors)}
         for r in plan.by_action(Action.ERROR)[:LIST_LIMIT]
@@ -686,7 +695,7 @@ def _plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool)
         conflicts=conflicts[:LIST_LIMIT],
         linked=linked[:LIST_LIMIT],
         progress_total=len(records),
-        pending_snapshot=read.snapshot,
+        pending_snapshot=_pack(pending),
         pending_delta_link=read.delta_link,
     )
     if read.departments is not None:
@@ -742,12 +751,12 @@ def _apply_run(run: SyncRun, *, by: Actorish) -> SyncRun:
             job.applied_by = by if isinstance(by, Person) else None
             job.save(update_fields=["status", "confirmed_at", "started_at", "applied_by"])
             counts = apply_plan(job, by=by, actor=sync_actor(source, by))
-            created_ids = _link_people(source, job)
             run_row = SyncRun.objects.get(pk=run.pk)
-            if run_row.pending_snapshot:
+            pending = _unpack(run_row.pending_snapshot) or {}
+            created_ids = _link_people(source, job, pending.pop("link", []))
+            if pending.get("users") is not None:
                 DirectorySnapshot.objects.update_or_create(
-                    source=source,
-                    defaults={"data": run_row.pending_snapshot, "taken_at": now},
+                    source=source, defaults={"data": _pack(pending), "taken_at": now}
                 )
             finished = timezone.now()
             ImportJob.objects.filter(pk=job.pk).update(
@@ -788,17 +797,10 @@ def _apply_run(run: SyncRun, *, by: Actorish) -> SyncRun:
     return _reload(run)
 
 
-def _link_people(source: IdentitySource, job: ImportJob) -> list[int]:
-    """Link everyone the applied plan matched or created to ``source``; return new ids."""
-    existing: set[int] = set()
-    new_emails: list[str] = []
-    for entry in selectors.iter_import_rows(
-        job, [Action.NEW, Action.UPDATE, Action.UNCHANGED, Action.REACTIVATE, Action.DEACTIVATE]
-    ):
-        if entry.get("person_id"):
-            existing.add(entry["person_id"])
-        elif entry["action"] == Action.NEW:
-            new_emails.append(entry["email"].lower())
+def _link_people(source: IdentitySource, job: ImportJob, existing: list[int]) -> list[int]:
+    """Link the people the plan matched (``existing``) and those it created to
+    ``source``; return the created people's ids."""
+    new_emails = [entry["email"].lower() for entry in selectors.iter_import_rows(job, [Action.NEW])]
     created: list[int] = []
     for start in range(0, len(new_emails), 10_000):
         batch = new_emails[start : start + 10_000]
