@@ -10,14 +10,12 @@ reports are served only through these permission-checked views.
 from __future__ import annotations
 
 import contextlib
-from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters, ShowFacets
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import (
     FileResponse,
     Http404,
@@ -40,7 +38,6 @@ from provisioning import selectors, services
 from provisioning.import_forms import ColumnMappingForm, ConfirmForm, UploadForm
 from provisioning.models import ImportJob
 from provisioning.reconcile import Action
-from provisioning.tasks import plan_import_task
 
 # Files up to this size are previewed while the upload request waits; larger
 # ones are read by a worker while the page shows that the preview is coming.
@@ -309,12 +306,9 @@ class ImportJobAdmin(ModelAdmin):
             except DomainError as exc:
                 form.add_error("file", exc.message)
             else:
-                if job.file_size <= INLINE_PLAN_MAX_BYTES:
-                    # A file Roster cannot read is recorded on the job; its page explains.
-                    with contextlib.suppress(DomainError):
-                        services.plan_import(job, by=request.user)
-                else:
-                    transaction.on_commit(partial(plan_import_task.delay, job.pk))
+                # A file Roster cannot read is recorded on the job; its page explains.
+                with contextlib.suppress(DomainError):
+                    self._plan(request, job)
                 return HttpResponseRedirect(self._url("change", job.pk))
         context = {
             **self.admin_site.each_context(request),
@@ -330,6 +324,15 @@ class ImportJobAdmin(ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/provisioning/importjob/upload.html", context)
+
+    def _plan(
+        self, request: HttpRequest, job: ImportJob, mapping: dict[str, str | None] | None = None
+    ) -> None:
+        """Make the preview now, or have a worker make it when the file is large."""
+        if job.file_size <= INLINE_PLAN_MAX_BYTES:
+            services.plan_import(job, by=request.user, mapping=mapping)
+        else:
+            services.queue_import_plan(job, by=request.user, mapping=mapping)
 
     # --- the import's page --------------------------------------------------
     def change_view(
@@ -464,11 +467,11 @@ class ImportJobAdmin(ModelAdmin):
         if not form.is_valid():
             return self._render_job(request, job, mapping_form=form, status=400)
         try:
-            services.plan_import(job, by=request.user, mapping=form.mapping())
+            self._plan(request, job, mapping=form.mapping())
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
-            self.message_user(request, "The preview was made again with your column choices.")
+            self.message_user(request, "The preview is made again with your column choices.")
         return HttpResponseRedirect(self._url("change", job.pk))
 
     def replan_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
@@ -478,7 +481,7 @@ class ImportJobAdmin(ModelAdmin):
         if not self.can_apply(request, job):
             raise PermissionDenied
         try:
-            services.plan_import(job, by=request.user)
+            self._plan(request, job)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         return HttpResponseRedirect(self._url("change", job.pk))

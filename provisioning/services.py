@@ -239,6 +239,44 @@ def _store_plan(job: ImportJob, plan: Plan) -> None:
     insert_rows(ImportChunk, chunks, with_pk=False)
 
 
+def queue_import_plan(
+    job: ImportJob, *, by: Actorish, mapping: dict[str, str | None] | None = None
+) -> ImportJob:
+    """Have a worker make (or remake) the job's preview: for files too large to
+    read while a page waits. ``mapping`` as for ``plan_import``.
+
+    Any earlier confirmation is withdrawn. Enqueues ``plan_import_task`` on
+    commit. Raises NotAllowed, ImportNotReady (being applied, or the file was
+    deleted); changes nothing when it raises.
+    """
+    from provisioning.tasks import plan_import_task
+
+    require(by, "provisioning.add_importjob")
+    if job.is_complete_list:
+        require(by, "provisioning.import_complete_list")
+    updates: dict[str, Any] = {} if mapping is None else {"column_mapping": mapping}
+    with transaction.atomic():
+        claimed = ImportJob.objects.filter(
+            pk=job.pk,
+            status__in=[ImportJob.Status.QUEUED, ImportJob.Status.READY, ImportJob.Status.FAILED],
+            file_deleted_at__isnull=True,
+        ).update(
+            status=ImportJob.Status.QUEUED,
+            planned_at=None,
+            confirmed_at=None,
+            error_message="",
+            **updates,
+        )
+        if claimed:
+            transaction.on_commit(partial(plan_import_task.delay, job.pk))
+    job.refresh_from_db()
+    if not claimed:
+        raise ImportNotReady(
+            f"This import is {job.get_status_display().lower()}; it cannot be previewed again."
+        )
+    return job
+
+
 def blocking_problems(job: ImportJob) -> list[str]:
     """Return why the job cannot be applied as it stands (empty when it can)."""
     problems = []
@@ -906,5 +944,6 @@ __all__ = [
     "open_import_file",
     "plan_import",
     "purge_imports",
+    "queue_import_plan",
     "start_import",
 ]

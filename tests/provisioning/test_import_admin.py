@@ -260,12 +260,14 @@ def test_unreadable_file_shows_why_on_the_import_page(admin_client):
     assert job.error_message in page
 
 
-def test_big_upload_is_previewed_in_the_background(
+def test_big_files_are_previewed_in_the_background_also_after_column_choices(
     admin_client, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(import_admin, "INLINE_PLAN_MAX_BYTES", 10)
+    content = csv_bytes([["Email", "Work title"], ["ada@example.com", "Analyst"]])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = uploaded(admin_client, [["ada@example.com", "Ada", "L", "", ""]])
+        upload(admin_client, content)
+    job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.QUEUED
     assert len(callbacks) == 1
     assert callbacks[0].func.__self__.name == plan_import_task.name
@@ -279,7 +281,18 @@ def test_big_upload_is_previewed_in_the_background(
 
     progress = admin_client.get(url("progress", job.pk)).json()
     assert (progress["phase"], progress["finished"]) == ("preview", True)
-    assert admin_client.get(url("change", job.pk)).context["phase"] == "preview"
+    assert admin_client.get(url("change", job.pk)).context["unknown_columns"] == ["Work title"]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(url("columns", job.pk), {"column_1": "job_title"})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert (job.status, job.column_mapping) == ("queued", {"Work title": "job_title"})
+    assert [c.args for c in callbacks] == [(job.pk,)]
+
+    assert plan_import_task(job.pk) == "ready"
+    job.refresh_from_db()
+    assert (job.file_errors, job.count_new) == ([], 1)
 
 
 # --- options and confirmation ------------------------------------------------------
