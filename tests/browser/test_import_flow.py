@@ -11,8 +11,9 @@ import pytest
 from django.db import connection
 
 from accounts.models import Person
+from provisioning import import_admin
 from provisioning.models import ImportJob
-from provisioning.tasks import apply_import_task
+from provisioning.tasks import apply_import_task, plan_import_task
 from tests.conftest import PASSWORD
 from tests.factories import PersonFactory
 from tests.provisioning.conftest import csv_bytes
@@ -44,18 +45,22 @@ def worker_after_a_moment(monkeypatch, settings, tmp_path) -> Iterator[None]:
     settings.MEDIA_ROOT = tmp_path / "media"
     timers: list[threading.Timer] = []
 
-    def run(import_id: int) -> None:
-        try:
-            apply_import_task(import_id)
-        finally:
-            connection.close()
+    def later(task):
+        def run(import_id: int) -> None:
+            try:
+                task(import_id)
+            finally:
+                connection.close()
 
-    def delay(import_id: int) -> None:
-        timer = threading.Timer(1.5, run, args=[import_id])
-        timers.append(timer)
-        timer.start()
+        def delay(import_id: int) -> None:
+            timer = threading.Timer(1.5, run, args=[import_id])
+            timers.append(timer)
+            timer.start()
 
-    monkeypatch.setattr(apply_import_task, "delay", delay)
+        return delay
+
+    monkeypatch.setattr(apply_import_task, "delay", later(apply_import_task))
+    monkeypatch.setattr(plan_import_task, "delay", later(plan_import_task))
     yield
     for timer in timers:
         timer.join(30)
@@ -115,3 +120,25 @@ def test_administrator_uploads_previews_confirms_and_watches_the_import_finish(
     page.goto(live_server.url + "/admin/provisioning/importjob/")
     _shot(page, "4-imports")
     assert "people.csv" in page.locator("#result_list").inner_text()
+
+
+def test_preview_of_a_large_file_appears_when_the_worker_has_made_it(
+    page, live_server, worker_after_a_moment, monkeypatch
+):
+    monkeypatch.setattr(import_admin, "INLINE_PLAN_MAX_BYTES", 10)
+    PersonFactory(account_manager=True, email="hr@example.com")
+    content = csv_bytes([["Email", "Department"], ["ada@example.com", "Engineering"]])
+
+    _sign_in(page, live_server, "hr@example.com", "/admin/provisioning/importjob/add/")
+    assert page.locator('input[name="complete_list"]').count() == 0
+    page.set_input_files(
+        'input[name="file"]',
+        files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": content}],
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+    page.wait_for_selector("#import-progress[data-mode='plan']")
+    assert "Preparing the preview" in page.content()
+
+    page.wait_for_selector("#import-preview", timeout=20_000)
+    assert page.locator("#count-new").inner_text() == "1"
+    assert page.locator("#import-options").is_visible()

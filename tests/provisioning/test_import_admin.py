@@ -20,7 +20,7 @@ from provisioning import import_admin
 from provisioning.models import ImportJob
 from provisioning.tasks import apply_import_task, plan_import_task
 from tests.factories import PersonFactory
-from tests.provisioning.conftest import csv_bytes
+from tests.provisioning.conftest import csv_bytes, xlsx_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -192,6 +192,39 @@ def test_upload_shows_preview_counts_changes_and_errors_and_writes_nothing(admin
     assert error["column"] == "Email"
     assert error["message"] in page
     assert "Boss → Director" in page
+
+
+def test_xlsx_upload_with_a_status_column_previews_deactivations_and_reactivations(
+    admin_client,
+):
+    PersonFactory(email="bob@example.com", status=Person.Status.STAGED)
+    PersonFactory(email="carol@example.com", status=Person.Status.DEACTIVATED)
+    content = xlsx_bytes(
+        {
+            "People": [
+                ["Email", "Status"],
+                ["bob@example.com", "Deactivated"],
+                ["carol@example.com", "Active"],
+            ]
+        }
+    )
+    upload(admin_client, content, filename="people.xlsx")
+    job = ImportJob.objects.get()
+    assert (job.file_format, job.count_deactivated, job.count_reactivated) == ("xlsx", 1, 1)
+
+    rows = admin_client.get(url("change", job.pk)).context["rows"]
+    assert [(r["email"], r["action_label"], r["changes"]) for r in rows] == [
+        (
+            "bob@example.com",
+            "Deactivated",
+            [{"field": "Status", "old": "Awaiting invitation", "new": "Deactivated"}],
+        ),
+        (
+            "carol@example.com",
+            "Reactivated",
+            [{"field": "Status", "old": "Deactivated", "new": "Awaiting invitation"}],
+        ),
+    ]
 
 
 def test_preview_pages_through_big_files_reading_only_the_rows_shown(admin_client):
