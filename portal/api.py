@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, parsers, status, throttling
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -230,3 +231,16 @@ class LimitedJSONParser(parsers.JSONParser):
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+# --- unknown API URLs -----------------------------------------------------------
+
+
+@csrf_exempt  # answers 404 to every method; nothing to protect
+def api_not_found(request: Any, rest: str = "") -> Any:
+    """Answer any unknown /api/ URL in the API's error shape, not with an HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        error_body("not_found", "There is no API endpoint at this address."), status=404
+    )
