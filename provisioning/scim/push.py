@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
 BULK_CHUNK = 100
+# From this many possibly existing users in a batch, one listing beats filters.
+LISTING_THRESHOLD = 20
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = 300.0
 PERSON_FIELDS = (
@@ -63,6 +65,19 @@ PERSON_FIELDS = (
     "manager_id",
     "version",
 )
+SUCCESS_FIELDS = [
+    "remote_id",
+    "synced_version",
+    "snapshot",
+    "needs_lookup",
+    "needs_manager",
+    "failed_version",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "last_pushed_at",
+    "lease_until",
+]
 COUNTERS = ("created", "updated", "adopted", "deactivated", "deleted", "unchanged", "failed")
 
 
@@ -294,6 +309,7 @@ class Work:
     needed_lookup: bool
     values: dict[str, Any] | None
     manager_remote_id: str | None
+    found: RemoteUser | None = None
 
 
 def _load(target: ScimTarget, claimed: list[tuple[int, bool]]) -> list[Work]:
@@ -444,6 +460,8 @@ class PushEngine:
         if lookup is None:
             lookup = w.needed_lookup
         user_name = str(desired.get("userName", ""))
+        if w.found is not None:
+            return self._adopt(w, w.found, desired, needs_manager)
         if lookup and user_name:
             found = self.client.find_user(user_name)
             if found is not None:
@@ -459,6 +477,28 @@ class PushEngine:
 
     # -- bulk --
 
+    def look_up_by_listing(self, work: list[Work]) -> None:
+        """Find many possibly existing users with one paged listing, not one filter each.
+
+        A batch left by a worker that died mid-request has every create marked
+        for lookup; filters scan the whole store on many servers.
+        """
+        wanted = [
+            w
+            for w in work
+            if w.values is not None
+            and w.link.remote_id is None
+            and w.needed_lookup
+            and in_scope(self.target, w.values)
+            and w.values["status"] != Person.Status.DEACTIVATED
+        ]
+        if len(wanted) < LISTING_THRESHOLD:
+            return
+        remote = {u.user_name.lower(): u for u in self.client.list_users()}
+        for w in wanted:
+            w.needed_lookup = False
+            w.found = remote.get(_user_name(w.values or {}, self.mapping))
+
     def bulk_candidates(self, work: list[Work]) -> list[Work]:
         if not self.caps.bulk or self.caps.bulk_max_operations < 2:
             return []
@@ -469,6 +509,7 @@ class PushEngine:
                 v is not None
                 and w.link.remote_id is None
                 and not w.needed_lookup
+                and w.found is None
                 and in_scope(self.target, v)
                 and v["status"] != Person.Status.DEACTIVATED
             ):
@@ -531,25 +572,75 @@ class PushEngine:
 # --- recording --------------------------------------------------------------
 
 
-def _write_success(w: Work, r: Result, now: Any) -> None:
-    link = w.link
-    if r.drop:
-        ScimLink.objects.filter(pk=link.pk).delete()
+def _write_successes(done: list[tuple[Work, Result]], now: Any) -> None:
+    """Record what the target confirmed, for a whole batch in one transaction."""
+    if not done:
         return
-    version = w.values["version"] if w.values else link.synced_version
-    ScimLink.objects.filter(pk=link.pk).update(
-        remote_id=r.remote_id,
-        synced_version=version,
-        snapshot=r.snapshot,
-        needs_lookup=False,
-        needs_manager=r.needs_manager,
-        failed_version=None,
-        attempts=0,
-        next_attempt_at=None,
-        last_error="",
-        last_pushed_at=now if r.sent else link.last_pushed_at,
-        lease_until=None,
-    )
+    drop = [w.link.pk for w, r in done if r.drop]
+    rows = []
+    for w, r in done:
+        if r.drop:
+            continue
+        link = w.link
+        link.remote_id = r.remote_id
+        link.synced_version = w.values["version"] if w.values else link.synced_version
+        link.snapshot = r.snapshot
+        link.needs_lookup = False
+        link.needs_manager = r.needs_manager
+        link.failed_version = None
+        link.attempts = 0
+        link.next_attempt_at = None
+        link.last_error = ""
+        if r.sent:
+            link.last_pushed_at = now
+        link.lease_until = None
+        rows.append(link)
+    with transaction.atomic():
+        if drop:
+            ScimLink.objects.filter(pk__in=drop).delete()
+        if connection.vendor == "postgresql":
+            _update_from_values(rows)
+        else:
+            ScimLink.objects.bulk_update(rows, SUCCESS_FIELDS)
+    done.clear()
+
+
+def _update_from_values(rows: list[ScimLink]) -> None:
+    # One UPDATE … FROM (VALUES …): Django's bulk_update builds a CASE per
+    # field and row, which costs more than the SCIM requests themselves.
+    if not rows:
+        return
+    table = ScimLink._meta.db_table
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+    params: list[Any] = []
+    for link in rows:
+        params += [
+            link.pk,
+            link.remote_id,
+            link.synced_version,
+            json.dumps(link.snapshot),
+            link.needs_manager,
+            link.last_pushed_at,
+        ]
+    sql = f"""
+        UPDATE {table} AS l SET
+            remote_id = v.remote_id::varchar,
+            synced_version = v.synced_version::bigint,
+            snapshot = v.snapshot::jsonb,
+            needs_lookup = false,
+            needs_manager = v.needs_manager::boolean,
+            failed_version = NULL,
+            attempts = 0,
+            next_attempt_at = NULL,
+            last_error = '',
+            last_pushed_at = v.pushed_at::timestamptz,
+            lease_until = NULL
+        FROM (VALUES {values})
+            AS v(id, remote_id, synced_version, snapshot, needs_manager, pushed_at)
+        WHERE l.id = v.id::bigint
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _write_failure(w: Work, exc: ScimError, now: Any, *, permanent: bool) -> None:
@@ -647,8 +738,20 @@ def _push_batch(
 ) -> bool:
     """Process one claimed batch; return True when the pass must stop."""
     remaining = {w.link.id for w in work}
+    done: list[tuple[Work, Result]] = []
     lease_start = time.monotonic()
+
+    def flush() -> None:
+        sent = any(r.sent for _, r in done)
+        _write_successes(done, timezone.now())
+        if sent:
+            _record_success(target)
+
     try:
+        try:
+            engine.look_up_by_listing(work)
+        except ScimError as exc:
+            return _stop(target, exc, outcome)
         bulk = engine.bulk_candidates(work)
         bulk_results: dict[int, Result | ScimError] = {}
         if bulk:
@@ -661,22 +764,22 @@ def _push_batch(
                 bulk_results = {}
         for w in work:
             if time.monotonic() - lease_start > lease_seconds() / 2:
-                ids = list(remaining)
-                ScimLink.objects.filter(id__in=ids).update(
+                flush()
+                ScimLink.objects.filter(id__in=list(remaining)).update(
                     lease_until=timezone.now() + timedelta(seconds=lease_seconds())
                 )
                 lease_start = time.monotonic()
-            now = timezone.now()
             try:
                 result = bulk_results.get(w.link.id) or engine.decide(w)
                 if isinstance(result, ScimError):
                     raise result
             except ScimError as exc:
+                flush()
                 remaining.discard(w.link.id)
                 if exc.transient and exc.retry_after is not None and exc.status in (429, 503):
                     _release([w.link.id])
                     return _stop(target, exc, outcome)
-                _write_failure(w, exc, now, permanent=not exc.transient)
+                _write_failure(w, exc, timezone.now(), permanent=not exc.transient)
                 outcome.add("failed")
                 logger.warning(
                     "SCIM push to %s failed for person #%s: %s",
@@ -691,12 +794,11 @@ def _push_batch(
                     return True
                 continue
             remaining.discard(w.link.id)
-            _write_success(w, result, now)
+            done.append((w, result))
             outcome.add(result.counter)
-            if result.sent:
-                _record_success(target)
         return False
     finally:
+        flush()
         _release(list(remaining))
 
 
@@ -843,11 +945,18 @@ def survey(target: ScimTarget, client: ScimClient, *, apply: bool) -> dict[str, 
         report[key] = report[key][:REPORT_LIMIT]
     report["counts"] = counts
     if apply:
-        ScimLink.objects.bulk_update(
-            changed_links,
-            ["remote_id", "snapshot", "needs_lookup", "synced_version"],
-            batch_size=1000,
-        )
+        absent = [lk.pk for lk in changed_links if lk.remote_id is None]
+        present = [lk for lk in changed_links if lk.remote_id is not None]
+        with transaction.atomic():
+            for start in range(0, len(absent), 5000):
+                ScimLink.objects.filter(pk__in=absent[start : start + 5000]).update(
+                    remote_id=None, snapshot={}, needs_lookup=False, synced_version=0
+                )
+            ScimLink.objects.bulk_update(
+                present,
+                ["remote_id", "snapshot", "needs_lookup", "synced_version"],
+                batch_size=500,
+            )
     report["adopted_count"] = adopted
     return report
 
