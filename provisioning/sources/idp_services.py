@@ -496,7 +496,7 @@ def _prepare(
             continue
         if pid is not None and pid not in owned:
             origin = snapshot.people[pid][SOURCE]
-            linked.append({"email": snapshot.people[pid][EMAIL], "from": origin})
+            linked.append({"email": snapshot.people[pid][EMAIL], "from": origin, "person_id": pid})
         if record.manager_email and record.manager_email not in known:
             # The manager is outside Roster and this batch: leave the line empty.
             record = replace(record, manager_email="")
@@ -664,15 +664,11 @@ def _plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool)
     from provisioning.services import _store_plan
 
     # Unchanged people are counted, not stored: nothing is written for them, and
-    # those not yet linked to this source travel in the pending blob instead.
-    to_link = sorted(
-        {r.person_id for r in plan.rows if r.person_id is not None and r.action != Action.ERROR}
-        - owned
-    )
+    # those not yet linked to this source are kept in ``linked``.
+    rejected = {r.person_id for r in plan.rows if r.action == Action.ERROR}
+    linked = [entry for entry in linked if entry["person_id"] not in rejected]
     plan.rows = [r for r in plan.rows if r.action != Action.UNCHANGED]
     _store_plan(job, plan)
-    pending = dict(read.snapshot or {})
-    pending["link"] = to_link
     errors = [
         {"email": r.email, "message": "; ".join(e["message"] for e in r.errors)}
         for r in plan.by_action(Action.ERROR)[:LIST_LIMIT]
@@ -693,9 +689,9 @@ def _plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool)
         deactivation_threshold=plan.deactivation_threshold,
         errors=errors,
         conflicts=conflicts[:LIST_LIMIT],
-        linked=linked[:LIST_LIMIT],
+        linked=linked,
         progress_total=len(records),
-        pending_snapshot=_pack(pending),
+        pending_snapshot=_pack(read.snapshot) if read.snapshot is not None else None,
         pending_delta_link=read.delta_link,
     )
     if read.departments is not None:
@@ -752,11 +748,10 @@ def _apply_run(run: SyncRun, *, by: Actorish) -> SyncRun:
             job.save(update_fields=["status", "confirmed_at", "started_at", "applied_by"])
             counts = apply_plan(job, by=by, actor=sync_actor(source, by))
             run_row = SyncRun.objects.get(pk=run.pk)
-            pending = _unpack(run_row.pending_snapshot) or {}
-            created_ids = _link_people(source, job, pending.pop("link", []))
-            if pending.get("users") is not None:
+            created_ids = _link_people(source, job, [e["person_id"] for e in run_row.linked])
+            if run_row.pending_snapshot:
                 DirectorySnapshot.objects.update_or_create(
-                    source=source, defaults={"data": _pack(pending), "taken_at": now}
+                    source=source, defaults={"data": run_row.pending_snapshot, "taken_at": now}
                 )
             finished = timezone.now()
             ImportJob.objects.filter(pk=job.pk).update(

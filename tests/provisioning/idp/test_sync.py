@@ -257,7 +257,9 @@ def test_existing_person_is_linked_not_duplicated(fake_google, admin_user):
 
     preview = idp_services.run_sync(source, by=admin_user)
 
-    assert preview.linked == [{"email": "Person000008@example.com", "from": "manual"}]
+    assert [(e["email"], e["from"]) for e in preview.linked] == [
+        ("Person000008@example.com", "manual")
+    ]
     idp_services.confirm_first_run(preview, by=admin_user)
     assert Person.objects.filter(email__iexact="person000008@example.com").count() == 1
     assert SourceLink.objects.filter(
