@@ -17,6 +17,16 @@ def send_invitation_task(delivery_id: int) -> str:
     return delivery.send_invitation_email(delivery_id)
 
 
+@shared_task(name="accounts.send_invitations", ignore_result=True)
+def send_invitations_task(delivery_ids: list[int]) -> dict[str, int]:
+    """Send a batch of queued emails, each at most once; count the outcomes."""
+    outcomes: dict[str, int] = {}
+    for delivery_id in delivery_ids:
+        outcome = delivery.send_invitation_email(delivery_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 @shared_task(name="accounts.send_due_invitations", ignore_result=True)
 def send_due_invitations_task() -> dict[str, int]:
     """Queue the invitations and reminders that are due; runs every minute from beat."""

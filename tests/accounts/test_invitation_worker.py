@@ -12,6 +12,9 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from email import message_from_bytes
 from pathlib import Path
@@ -19,7 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -33,6 +35,9 @@ from tests.factories import PersonFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 ROOT = Path(__file__).resolve().parents[2]
+# A Redis database and a queue of this test's own, so workers other tests
+# start never take its messages, nor its workers theirs.
+BROKER = "redis://127.0.0.1:6379/14"
 
 
 class Sink:
@@ -73,20 +78,48 @@ def _worker_database_url() -> str:
     return urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}"))
 
 
+@contextmanager
+def own_queue(queue: str) -> Iterator[None]:
+    """Send this process's tasks, the services' included, to ``queue`` on BROKER."""
+    # broker_write_url: the Django-namespaced broker_url cannot be overridden
+    # once read, and publishing uses the write URL first.
+    saved = (app.conf.broker_write_url, app.conf.task_default_queue, app._pool)
+    saved_producers = app.amqp._producer_pool
+    app.conf.broker_write_url = BROKER
+    app.conf.task_default_queue = queue
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        with app.connection_for_write(BROKER) as conn:
+            channel = conn.default_channel
+            channel.queue_delete(queue)
+            channel.client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app.conf.broker_write_url, app.conf.task_default_queue, app._pool = saved
+        app.amqp._producer_pool = saved_producers
+
+
 @pytest.fixture
 def start_workers(tmp_path):
     processes: list[subprocess.Popen] = []
 
-    def start(count: int, smtp_port: int) -> None:
+    def start(count: int, smtp_port: int, queue: str) -> list[Path]:
         env = {
             **os.environ,
             "DATABASE_URL": _worker_database_url(),
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CELERY_BROKER_URL": BROKER,
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "ROSTER_VAR_DIR": str(tmp_path),
             "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
             "ROSTER_BASE_URL": "https://roster.example.test",
         }
+        paths = []
         for n in range(count):
-            log = (tmp_path / f"worker{n}.log").open("w")
+            paths.append(tmp_path / f"worker{n}.log")
+            log = paths[-1].open("w")
             processes.append(
                 subprocess.Popen(
                     [
@@ -97,7 +130,9 @@ def start_workers(tmp_path):
                         "portal",
                         "worker",
                         "--pool=solo",
-                        f"--hostname=invite{n}@%h",
+                        "-Q",
+                        queue,
+                        f"--hostname=invite{n}-{queue}@%h",
                         "--without-mingle",
                         "--without-gossip",
                         "--loglevel=INFO",
@@ -108,6 +143,7 @@ def start_workers(tmp_path):
                     stderr=subprocess.STDOUT,
                 )
             )
+        return paths
 
     yield start
     for process in processes:
@@ -132,13 +168,18 @@ def _wait_for(condition, *, timeout: float = 60.0) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_send_each_invitation_exactly_once(smtp_sink, start_workers):
     sink, port = smtp_sink
-    app.control.purge()
+    queue = f"roster-invite-{uuid.uuid4().hex[:10]}"
+    with own_queue(queue):
+        _run_two_workers(sink, port, queue, start_workers)
+
+
+def _run_two_workers(sink: Sink, port: int, queue: str, start_workers) -> None:
     admin = PersonFactory(admin=True, email="admin@example.com")
     now_person = PersonFactory(email="now@example.com")
     scheduled_person = PersonFactory(email="scheduled@example.com")
     leaver = PersonFactory(email="leaver@example.com")
-    start_workers(2, port)
-    _wait_for(lambda: len(app.control.ping(timeout=0.5)) >= 2)
+    logs = start_workers(2, port, queue)
+    _wait_for(lambda: all(" ready." in log.read_text() for log in logs))
 
     soon = timezone.now() + timedelta(seconds=2)
     invite_person(scheduled_person, by=admin, send_at=soon)

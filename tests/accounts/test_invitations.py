@@ -17,6 +17,7 @@ from accounts.exceptions import IllegalTransition, InvalidPerson, NotAllowed
 from accounts.invitation_tasks import (
     send_due_invitations_task,
     send_invitation_task,
+    send_invitations_task,
     send_test_invitation_task,
 )
 from accounts.invitations import (
@@ -697,3 +698,12 @@ def test_invitations_command_lists_pending_and_due(admin_user):
         out = StringIO()
         call_command("invitations", stdout=out)
         assert out.getvalue().splitlines()[-1] == "2 invitations."
+
+
+def test_batch_send_task_sends_each_email_once(admin_user, mailoutbox):
+    people = PersonFactory.create_batch(2)
+    invite_people(people, by=admin_user)
+    first, second = InvitationDelivery.objects.order_by("pk").values_list("pk", flat=True)
+    assert send_invitations_task([first, second, first]) == {"sent": 2, "skipped": 1}
+    assert send_invitations_task([first, second]) == {"skipped": 2}
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(p.email for p in people)
