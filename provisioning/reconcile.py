@@ -140,7 +140,7 @@ class PlanOptions:
     deactivation_max: int = 50
 
 
-@dataclass
+@dataclass(slots=True)
 class PlanRow:
     """What happens to one record (or to one person missing from a complete list)."""
 
@@ -495,6 +495,7 @@ def _plan_managers(
             by_email.setdefault(work.email.lower(), work)
         if work.ext:
             by_ext.setdefault(work.ext, work)
+    normalised: dict[str, str] = {}
     for work in works:
         record = work.record
         target: _Work | int | None = None
@@ -514,7 +515,11 @@ def _plan_managers(
                     "in Roster or in this file.",
                 )
         if record.manager_email and found:
-            key = normalise_email(record.manager_email).lower()
+            key = normalised.get(record.manager_email)
+            if key is None:
+                key = normalised[record.manager_email] = normalise_email(
+                    record.manager_email
+                ).lower()
             by_mail: _Work | int | None = by_email.get(key)
             if by_mail is None:
                 by_mail = snapshot.by_email.get(key)

@@ -54,7 +54,7 @@ from provisioning.exceptions import (
     StalePlan,
 )
 from provisioning.models import ImportChunk, ImportJob
-from provisioning.reconcile import Action, Plan, PlanOptions, compute_plan
+from provisioning.reconcile import Action, Plan, PlanOptions, PlanRow, compute_plan
 from provisioning.sources import spreadsheet
 
 logger = logging.getLogger(__name__)
@@ -221,21 +221,22 @@ def plan_import(
 @transaction.atomic
 def _store_plan(job: ImportJob, plan: Plan) -> None:
     ImportChunk.objects.filter(job=job).delete()
-    grouped: dict[str, list[dict[str, Any]]] = {action: [] for action in Action.ALL}
+    grouped: dict[str, list[PlanRow]] = {action: [] for action in Action.ALL}
     for row in plan.rows:
-        grouped[row.action].append(row.as_dict())
+        grouped[row.action].append(row)
     size = ImportChunk.CHUNK_SIZE
-    chunks = [
+    # A generator, so only one chunk's entries exist as dicts at a time.
+    chunks = (
         {
             "job_id": job.pk,
             "action": action,
             "index": i // size,
-            "size": len(entries[i : i + size]),
-            "entries": entries[i : i + size],
+            "size": len(rows[i : i + size]),
+            "entries": [row.as_dict() for row in rows[i : i + size]],
         }
-        for action, entries in grouped.items()
-        for i in range(0, len(entries), size)
-    ]
+        for action, rows in grouped.items()
+        for i in range(0, len(rows), size)
+    )
     insert_rows(ImportChunk, chunks, with_pk=False)
 
 
@@ -707,7 +708,9 @@ def apply_plan(job: ImportJob, *, by: Actorish, actor: Actor | None = None) -> d
     return {action: len(items) for action, items in entries.items()}
 
 
-def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], *, with_pk: bool) -> None:
+def insert_rows(
+    model: type[models.Model], rows: Iterable[dict[str, Any]], *, with_pk: bool
+) -> None:
     """Insert ``rows`` ({attname: value}; other columns get their defaults) in the
     current transaction.
 
@@ -715,9 +718,8 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], *, with_p
     this size); other databases get bulk_create, and each row gets its new
     "id". ``with_pk`` sends the ids the rows hold (allocated from the sequence).
     """
-    if not rows:
-        return
     if connection.vendor != "postgresql":
+        rows = list(rows)
         objs = [model(**row) for row in rows]
         model._default_manager.bulk_create(objs, batch_size=BATCH)
         for row, obj in zip(rows, objs, strict=True):
