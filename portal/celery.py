@@ -32,4 +32,10 @@ app.conf.beat_schedule = {
         "task": "accounts.purge_idempotency_keys",
         "schedule": 3600.0,
     },
+    # Every hour: delete uploaded import files and unapplied previews older
+    # than ROSTER_IMPORT_RETENTION_HOURS.
+    "purge-imports": {
+        "task": "provisioning.purge_imports",
+        "schedule": 3600.0,
+    },
 }
