@@ -622,38 +622,51 @@ def apply_plan(job: ImportJob, *, by: Actorish, actor: Actor | None = None) -> d
             return None
         return ref[1] if ref[0] == "id" else row_ids[ref[1]]
 
-    # New people, as column values (model instances cost more than the insert).
-    created: list[dict[str, Any]] = []
-    deferred_managers: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for entry in new_entries:
-        values = {name: new for name, (_, new) in entry.get("changes", {}).items()}
-        status = values.pop("status", None) or Person.Status.STAGED
-        has_manager = values.pop("manager", None) is not None
-        values.update(
-            source=job.source,
-            status=status,
-            is_active=False,
-            deactivated_at=now if status == Person.Status.DEACTIVATED else None,
-            created_at=now,
-            updated_at=now,
-            # What set_unusable_password() stores, without its slow per-character RNG.
-            password=UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20),
-        )
-        if postgres:
-            values["id"] = row_ids[entry["row"]]
-            if has_manager:
-                values["manager_id"] = manager_id(entry)
-        elif has_manager:
-            deferred_managers.append((values, entry))
-        created.append(values)
-    for start in range(0, len(created), BULK):
-        insert_rows(Person, created[start : start + BULK], with_pk=postgres)
-        progress.add(len(created[start : start + BULK]))
-    if not postgres:
-        for values, entry in zip(created, new_entries, strict=True):
-            row_ids[entry["row"]] = values["id"]
+    # New people, as column values (model instances cost more than the insert),
+    # written with their audit rows one batch at a time to bound memory.
+    audit = partial(
+        record_events_bulk,
+        by=actor,
+        actor=by if isinstance(by, Person) else None,
+        writer=partial(insert_rows, LifecycleEvent, with_pk=False),
+    )
+    created_ids: list[int] = []
+    deferred_managers: list[tuple[int, dict[str, Any]]] = []
+    for start in range(0, len(new_entries), BULK):
+        batch = new_entries[start : start + BULK]
+        rows = []
+        for entry in batch:
+            values = {name: new for name, (_, new) in entry.get("changes", {}).items()}
+            status = values.pop("status", None) or Person.Status.STAGED
+            values.pop("manager", None)
+            values.update(
+                source=job.source,
+                status=status,
+                is_active=False,
+                deactivated_at=now if status == Person.Status.DEACTIVATED else None,
+                created_at=now,
+                updated_at=now,
+                # What set_unusable_password() stores, without its slow per-character RNG.
+                password=UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(20),
+            )
+            if postgres:
+                values["id"] = row_ids[entry["row"]]
+                if "manager" in entry.get("changes", {}):
+                    values["manager_id"] = manager_id(entry)
+            rows.append(values)
+        insert_rows(Person, rows, with_pk=postgres)
+        audit(_created_events(rows, batch))
+        for values, entry in zip(rows, batch, strict=True):
+            created_ids.append(values["id"])
+            if not postgres:
+                row_ids[entry["row"]] = values["id"]
+                if "manager" in entry.get("changes", {}):
+                    deferred_managers.append((values["id"], entry))
+        progress.add(len(rows))
+        del rows
+    if deferred_managers:
         Person.objects.bulk_update(
-            [Person(id=v["id"], manager_id=manager_id(e)) for v, e in deferred_managers],
+            [Person(id=pk, manager_id=manager_id(entry)) for pk, entry in deferred_managers],
             ["manager_id"],
             batch_size=BATCH,
         )
@@ -691,14 +704,8 @@ def apply_plan(job: ImportJob, *, by: Actorish, actor: Actor | None = None) -> d
             progress.add(len(changed[start : start + BULK]))
 
     # Audit rows and the after-commit event.
-    events = _events(entries, created, people, new_entries)
-    record_events_bulk(
-        events,
-        by=actor,
-        actor=by if isinstance(by, Person) else None,
-        writer=partial(insert_rows, LifecycleEvent, with_pk=False),
-    )
-    publish([values["id"] for values in created], LifecycleEvent.Action.CREATED)
+    audit(_changed_events(entries, people))
+    publish(created_ids, LifecycleEvent.Action.CREATED)
     for action, event_action in (
         (Action.UPDATE, LifecycleEvent.Action.UPDATED),
         (Action.DEACTIVATE, LifecycleEvent.Action.DEACTIVATED),
@@ -813,13 +820,10 @@ def _lock_people(ids: list[int]) -> dict[int, Person]:
     return people
 
 
-def _events(
-    entries: dict[str, list[dict[str, Any]]],
-    created: list[dict[str, Any]],
-    people: dict[int, Person],
-    new_entries: list[dict[str, Any]],
+def _created_events(
+    rows: list[dict[str, Any]], entries: list[dict[str, Any]]
 ) -> Iterable[tuple[int, str, str, dict[str, Any]]]:
-    for values, entry in zip(created, new_entries, strict=True):
+    for values, entry in zip(rows, entries, strict=True):
         changes = dict(entry.get("changes", {}))
         status = changes.pop("status", None)
         # Person.display_name, from the values written.
@@ -836,6 +840,11 @@ def _events(
                 name,
                 {"status": [Person.Status.STAGED.value, Person.Status.DEACTIVATED.value]},
             )
+
+
+def _changed_events(
+    entries: dict[str, list[dict[str, Any]]], people: dict[int, Person]
+) -> Iterable[tuple[int, str, str, dict[str, Any]]]:
     for action, event_action in (
         (Action.UPDATE, None),
         (Action.DEACTIVATE, LifecycleEvent.Action.DEACTIVATED),
