@@ -150,3 +150,17 @@ def test_account_managers_cannot_issue_tokens_in_the_admin(client, account_manag
 
     assert response.status_code == 403
     assert not ApiToken.objects.exists()
+
+
+def test_admin_pages_of_tokens_render_without_the_secret(admin_client, admin_user):
+    token = token_for(admin_user, name="Nightly")
+    row = ApiToken.objects.get()
+
+    add = admin_client.get(reverse("admin:accounts_apitoken_add"))
+    listing = admin_client.get(reverse("admin:accounts_apitoken_changelist"))
+    detail = admin_client.get(reverse("admin:accounts_apitoken_change", args=[row.pk]))
+
+    assert (add.status_code, listing.status_code, detail.status_code) == (200, 200, 200)
+    assert row.prefix in listing.content.decode()
+    assert token not in listing.content.decode() + detail.content.decode()
+    assert row.token_hash not in detail.content.decode()
