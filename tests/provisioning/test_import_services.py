@@ -751,3 +751,32 @@ def test_xlsx_import_applies_like_csv(admin_user):
     job, _ = preview(content, admin_user, filename="people.xlsx")
     assert apply_now(job, admin_user).status == "done"
     assert Person.objects.get(email="x@example.com").external_id == "0007"
+
+
+def test_plan_import_task_prepares_a_queued_preview_once(admin_user):
+    from provisioning.tasks import plan_import_task, purge_imports_task
+
+    job = services.start_import(
+        csv_bytes([["Email"], ["new@example.com"]]), by=admin_user, filename="people.csv"
+    )
+    assert plan_import_task(job.pk) == "ready"
+    assert plan_import_task(job.pk) == "skipped"
+    job.refresh_from_db()
+    assert job.counts["new"] == 1
+    assert purge_imports_task() == 0
+
+
+def test_progress_is_read_from_the_cache_while_applying(admin_user):
+    from django.core.cache import cache
+
+    job, _ = preview(csv_bytes([["Email"], ["new@example.com"]]), admin_user)
+    ImportJob.objects.filter(pk=job.pk).update(status="applying", total_rows=1)
+    cache.set(selectors.progress_key(job.pk), {"processed": 40, "total": 100})
+    progress = selectors.get_import_progress(job)
+    assert (progress.status, progress.processed, progress.total, progress.percent) == (
+        "applying",
+        40,
+        100,
+        40,
+    )
+    cache.delete(selectors.progress_key(job.pk))
