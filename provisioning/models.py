@@ -161,6 +161,6 @@ class ImportChunk(models.Model):
         return f"{self.job_id}/{self.action}/{self.index}"
 
 
-from provisioning.scim.models import *  # noqa: F401,F403,E402
-from provisioning.scim_server.models import *  # noqa: F401,F403,E402
-from provisioning.sources.idp_models import *  # noqa: F401,F403,E402
+from provisioning.scim.models import *  # noqa: F403,E402
+from provisioning.scim_server.models import *  # noqa: F403,E402
+from provisioning.sources.idp_models import *  # noqa: F403,E402

@@ -36,5 +36,5 @@ def purge_imports_task() -> int:
     return import_services.purge_imports()
 
 
-from provisioning.scim.tasks import *  # noqa: E402,F401,F403
+from provisioning.scim.tasks import *  # noqa: E402,F403
 from provisioning.sources.idp_tasks import sync_source_task  # noqa: E402,F401
