@@ -270,10 +270,12 @@ def lease_seconds() -> int:
     return int(getattr(settings, "SCIM_LEASE_SECONDS", 60))
 
 
-def claim(target: ScimTarget, size: int) -> list[tuple[int, bool]]:
+def claim(target: ScimTarget, size: int, *, after_id: int = 0) -> list[tuple[int, bool]]:
     """Lease up to ``size`` pending links; return (link id, needed lookup) pairs.
 
-    Rows another worker holds are skipped. Links that may be created get
+    Only links with an id above ``after_id`` are considered, so a pass walks
+    the table once instead of rescanning what it already pushed. Rows
+    another worker holds are skipped. Links that may be created get
     ``needs_lookup`` set while leased, so if this worker dies after sending
     a POST, the next one looks the user up before creating it again.
     """
@@ -281,6 +283,7 @@ def claim(target: ScimTarget, size: int) -> list[tuple[int, bool]]:
     with transaction.atomic():
         qs = (
             pending_links(target)
+            .filter(id__gt=after_id)
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .order_by("id")
@@ -710,15 +713,21 @@ def push_pending(
     started = time.monotonic()
     flushed: dict[str, int] = {}
     run_id = run_id or _changes_run_id(target)
+    after_id = 0
     try:
         while True:
             if time.monotonic() - started > max_seconds:
                 outcome.retry_in = 0.0
                 break
             size = BULK_CHUNK if engine.caps.bulk else BATCH_SIZE
-            claimed = claim(target, size)
+            claimed = claim(target, size, after_id=after_id)
+            if not claimed and after_id:
+                # Back to the start: rows skipped as locked, or changed since.
+                after_id = 0
+                claimed = claim(target, size)
             if not claimed:
                 break
+            after_id = max(i for i, _ in claimed)
             stop = _push_batch(target, engine, _load(target, claimed), outcome)
             outcome.requests = client.requests_sent
             _flush_run(run_id, outcome, flushed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 
 from provisioning.scim import services
 
@@ -12,8 +13,15 @@ from provisioning.scim import services
 def push_target_task(target_id: int, run_id: int | None = None) -> None:
     """Push a target's pending links; re-enqueue itself when asked to come back later."""
     outcome = services.push_pending(target_id, run_id=run_id)
-    if outcome.retry_in is not None:
-        push_target_task.apply_async((target_id, run_id), countdown=outcome.retry_in)
+    if outcome.retry_in is None:
+        return
+    # Many change events during an outage must not turn into as many delayed
+    # retries: one per target and wait is enough (the sweep is the backstop).
+    if outcome.retry_in > 0 and not cache.add(
+        f"scim:retry:{target_id}", 1, timeout=max(1, int(outcome.retry_in))
+    ):
+        return
+    push_target_task.apply_async((target_id, run_id), countdown=outcome.retry_in)
 
 
 @shared_task(name="provisioning.scim.sync_target", ignore_result=True)

@@ -342,3 +342,45 @@ def test_list_links_for_person_gives_remote_id_and_last_push(make_target, tenant
     ]
     assert links[0].last_pushed_at is not None
     assert selectors.count_link_states(target) == {"in_sync": 1, "pending": 0, "failed": 0}
+
+
+def test_a_person_change_enqueues_a_push_for_each_active_target_after_commit(
+    make_target, tenant, monkeypatch, django_capture_on_commit_callbacks
+):
+    from provisioning.scim import tasks
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(tasks.push_target_task, "apply_async", lambda args, **kw: sent.append(args))
+    active = make_target(tenant, name="On")
+    paused = make_target(tenant, name="Paused")
+    make_target(tenant, name="Off")
+    ScimTarget.objects.filter(pk__in=[active.pk, paused.pk]).update(is_enabled=True)
+    ScimTarget.objects.filter(pk=paused.pk).update(state=ScimTarget.State.PAUSED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        people.create_person(email="new@example.com", by=SYSTEM)
+        assert sent == []  # nothing before commit
+
+    assert sent == [(active.pk,)]
+
+
+def test_a_broker_failure_never_fails_the_change(
+    make_target, tenant, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from provisioning.scim import tasks
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.push_target_task, "apply_async", down)
+    target = make_target(tenant)
+    ScimTarget.objects.filter(pk=target.pk).update(is_enabled=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        person = people.create_person(email="new@example.com", by=SYSTEM)
+
+    assert Person.objects.filter(pk=person.pk).exists()
+    push.ensure_links(target)
+    assert list(push.pending_links(target).values_list("person_ref", flat=True)) == [person.pk]
