@@ -220,7 +220,13 @@ def main() -> None:
                 worker.kill()
         controller.stop()
         with app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
+            channel = conn.default_channel
+            channel.queue_delete(queue)
+            # The Redis transport keeps the exchange's bindings; drop them too.
+            if hasattr(channel, "client"):
+                channel.client.delete(
+                    f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+                )
     p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) >= 2 else None
     print(
         json.dumps(
