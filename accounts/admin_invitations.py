@@ -173,7 +173,7 @@ class InvitationAdminMixin:
             )
         return super().change_view(request, object_id, form_url, context)  # type: ignore[misc]
 
-    @action(description="Invite", url_path="invite", permissions=[INVITE])
+    @action(description="Invite", url_path="invite", permissions=["invite"])
     def invite_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         person = self._invitation_person(request, object_id)
         back = reverse("admin:accounts_person_change", args=[person.pk])
@@ -182,7 +182,7 @@ class InvitationAdminMixin:
             request, Person.objects.filter(pk=person.pk), f"{verb} {person}", back
         )
 
-    @action(description="Remind", url_path="remind", permissions=[REMIND])
+    @action(description="Remind", url_path="remind", permissions=["remind"])
     def remind_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         person = self._invitation_person(request, object_id)
         back = reverse("admin:accounts_person_change", args=[person.pk])
@@ -190,7 +190,7 @@ class InvitationAdminMixin:
             request, Person.objects.filter(pk=person.pk), f"Remind {person}", back
         )
 
-    @action(description="Revoke invitation", url_path="revoke-invitation", permissions=[REMIND])
+    @action(description="Revoke invitation", url_path="revoke-invitation", permissions=["remind"])
     def revoke_invitation_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         person = self._invitation_person(request, object_id)
         back = reverse("admin:accounts_person_change", args=[person.pk])
@@ -231,7 +231,7 @@ class InvitationAdminMixin:
     @action(
         description="Invite everyone awaiting invitation",
         url_path="invite-awaiting",
-        permissions=[INVITE],
+        permissions=["invite"],
     )
     def invite_awaiting(self, request: HttpRequest) -> HttpResponse:
         filters = _changelist_filters(request)
@@ -241,7 +241,7 @@ class InvitationAdminMixin:
             request, people, title, _changelist_url(filters), filters=filters
         )
 
-    @action(description="Remind all", url_path="remind-all", permissions=[REMIND])
+    @action(description="Remind all", url_path="remind-all", permissions=["remind"])
     def remind_all(self, request: HttpRequest) -> HttpResponse:
         filters = _changelist_filters(request)
         people = self._filtered_people(request, filters).filter(status=Person.Status.INVITED)
