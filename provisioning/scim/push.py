@@ -44,7 +44,7 @@ from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
-BULK_CHUNK = 100
+BULK_CHUNK = 200
 # From this many possibly existing users in a batch, one listing beats filters.
 LISTING_THRESHOLD = 20
 MAX_ATTEMPTS = 8
@@ -846,10 +846,10 @@ def _maybe_finish_runs(target: ScimTarget) -> None:
     )
     if busy:
         return
-    ScimRun.objects.filter(
-        target=target,
-        status=ScimRun.Status.RUNNING,
-        kind__in=[ScimRun.Kind.SYNC, ScimRun.Kind.CHANGES],
+    # A sync run is done only once its listing step has run (it writes the
+    # report); before that, "nothing pending" means nothing was compared yet.
+    ScimRun.objects.filter(target=target, status=ScimRun.Status.RUNNING).filter(
+        Q(kind=ScimRun.Kind.CHANGES) | (Q(kind=ScimRun.Kind.SYNC) & ~Q(report={}))
     ).update(status=ScimRun.Status.FINISHED, finished_at=now)
     ScimTarget.objects.filter(pk=target.pk, initial_sync_at__isnull=True).update(
         initial_sync_at=now
