@@ -384,3 +384,36 @@ def test_a_broker_failure_never_fails_the_change(
     assert Person.objects.filter(pk=person.pk).exists()
     push.ensure_links(target)
     assert list(push.pending_links(target).values_list("person_ref", flat=True)) == [person.pk]
+
+
+def test_narrowing_the_scope_deactivates_people_who_left_it(make_target, tenant, actor):
+    PersonFactory(email="eng@example.com", department="Engineering")
+    PersonFactory(email="sales@example.com", department="Sales")
+    target = make_target(tenant)
+    enable(target, actor)
+
+    services.update_target(target, by=actor, scope_departments=["Engineering"])
+    _, sent = push_now(target)
+
+    assert [m for m, _, _ in sent] == ["PATCH"]
+    users = by_name(tenant)
+    assert (users["eng@example.com"]["active"], users["sales@example.com"]["active"]) == (
+        True,
+        False,
+    )
+
+
+def test_the_sweep_enqueues_only_targets_with_pending_people(make_target, tenant, monkeypatch):
+    from provisioning.scim import tasks
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(tasks.push_target_task, "apply_async", lambda args, **kw: sent.append(args))
+    idle = make_target(tenant, name="Idle", scope_departments=["Nobody"])
+    busy = make_target(tenant, name="Busy")
+    ScimTarget.objects.update(is_enabled=True)
+    PersonFactory()
+
+    tasks.sweep_task()
+
+    assert sent == [(busy.pk,)]
+    assert idle.pk not in [s[0] for s in sent]
