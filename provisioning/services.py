@@ -743,7 +743,8 @@ def insert_rows(
             default = f.default
         else:
             default = f.get_default()
-        makers.append((f.attname, default, isinstance(f, models.JSONField) and f))
+        prepare = isinstance(f, models.JSONField) or getattr(f, "prepare_for_copy", False)
+        makers.append((f.attname, default, prepare and f))
     columns = ", ".join(quote(f.column) for f in fields)
     sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:

@@ -156,11 +156,15 @@ def test_without_as_the_command_line_imports_with_its_own_audit_label(db, good_f
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
 def test_export_then_import_changes_nothing(admin_user, tmp_path, file_format):
-    boss = PersonFactory(email="boss@example.com", department="Sales", phone_number="+442079460018")
-    PersonFactory(email="dev@example.com", department="Sales", manager=boss)
+    boss = PersonFactory(
+        email="boss@example.com", department="Treasury", phone_number="+442079460018"
+    )
+    PersonFactory(email="dev@example.com", department="Treasury", manager=boss)
     PersonFactory(email="fin@example.com", department="Finance")
     path = tmp_path / f"out.{file_format}"
-    call_command("export_people", "--department", "Sales", "--format", file_format, "-o", str(path))
+    call_command(
+        "export_people", "--department", "Treasury", "--format", file_format, "-o", str(path)
+    )
     code, out, _ = run(str(path), "--json", "--as", admin_user.email)
     assert code == 0
     result = json.loads(out)
