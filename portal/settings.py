@@ -115,6 +115,9 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://roster")}
 
 # --- AUTHENTICATION ---------------------------------------------------------
 AUTH_USER_MODEL = "accounts.Person"
+# Email is unique case-insensitively (a functional unique constraint), which
+# the check for a unique USERNAME_FIELD cannot see.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -163,12 +166,13 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Roster <roster@localhost
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -178,13 +182,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 660
 CELERY_TASK_IGNORE_RESULT = True
+# Lets several deployments (or test runs) share one broker without taking
+# each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
 # --- INTERNATIONALISATION ----------------------------------------------------
-# Lets several deployments (or test runs) share one broker without taking
-# each other's tasks.
-CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -192,7 +196,8 @@ USE_TZ = True
 
 # --- STATIC -----------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -309,6 +314,13 @@ UNFOLD = {
     "SITE_SYMBOL": "badge",
     "SHOW_HISTORY": False,
     "DASHBOARD_CALLBACK": "portal.dashboard.dashboard_callback",
+    # The user menu's links: the person's own sign-in settings (allauth).
+    "ACCOUNT": {
+        "navigation": [
+            {"title": "Change password", "link": reverse_lazy("account_change_password")},
+            {"title": "Two-factor authentication", "link": reverse_lazy("mfa_index")},
+        ],
+    },
 }
 
 LOGGING = {
@@ -317,10 +329,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
-    # The user menu's links: the person's own sign-in settings (allauth).
-    "ACCOUNT": {
-        "navigation": [
-            {"title": "Change password", "link": reverse_lazy("account_change_password")},
-            {"title": "Two-factor authentication", "link": reverse_lazy("mfa_index")},
-        ],
-    },
