@@ -53,6 +53,7 @@ class PersonStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     DEACTIVATED = "deactivated", "Deactivated"
 
+
 class PersonSource(models.TextChoices):
     MANUAL = "manual", "Manual"
     SPREADSHEET = "spreadsheet", "Spreadsheet"
@@ -127,9 +128,7 @@ class Person(TimeStampedModel, AbstractBaseUser):
             models.CheckConstraint(
                 condition=Q(source__in=PersonSource.values), name="person_source_valid"
             ),
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="person_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="person_role_valid"),
             models.CheckConstraint(
                 condition=Q(is_active=True, status="active")
                 | (Q(is_active=False) & ~Q(status="active")),
@@ -359,9 +358,7 @@ class InvitationDelivery(models.Model):
 
     Status = DeliveryStatus
 
-    invitation = models.ForeignKey(
-        Invitation, on_delete=models.CASCADE, related_name="deliveries"
-    )
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="deliveries")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # 0 for the invitation itself, the reminder's position otherwise.
     number = models.PositiveSmallIntegerField(default=0)
@@ -459,7 +456,9 @@ class IdempotencyKey(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["actor", "key"], name="idempotencykey_actor_key_unique"),
+            models.UniqueConstraint(
+                fields=["actor", "key"], name="idempotencykey_actor_key_unique"
+            ),
         ]
 
     def __str__(self) -> str:

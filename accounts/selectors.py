@@ -70,9 +70,10 @@ def list_events_for_person(person_id: int) -> QuerySet[LifecycleEvent]:
 def count_people_by_status() -> dict[str, int]:
     """Return {status value: count} for every status, zeros included."""
     counts = dict(
-        Person.objects.order_by().values_list("status").annotate(n=Count("id")).values_list(
-            "status", "n"
-        )
+        Person.objects.order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
     )
     return {status: counts.get(status, 0) for status in Person.Status.values}
 

@@ -275,7 +275,7 @@ def update_person(person: Person, *, by: Actorish, **changes: Any) -> Person:
     require(by, "accounts.change_person")
     unknown = set(changes) - set(ATTRIBUTES)
     if unknown:
-        raise InvalidPerson({name: "This attribute cannot be changed." for name in unknown})
+        raise InvalidPerson(dict.fromkeys(unknown, "This attribute cannot be changed."))
     person = _locked(person)
     values = clean_attributes(changes, person=person)
     auto_full = f"{person.first_name} {person.last_name}".strip()
@@ -388,8 +388,7 @@ def delete_person(person: Person, *, by: Actorish, reason: str = "") -> int:
     person = _locked(person)
     if person.has_claimed:
         raise CannotDeleteClaimed(
-            f"{person} has claimed their account, so it cannot be deleted. "
-            "Deactivate it instead."
+            f"{person} has claimed their account, so it cannot be deleted. Deactivate it instead."
         )
     for report in Person.objects.filter(manager=person).order_by("pk"):
         update_person(report, by=by, manager=None)
@@ -417,9 +416,7 @@ class BulkResult:
     skipped: list[tuple[Person, str]] = field(default_factory=list)
 
 
-def _bulk(
-    people: Iterable[Person], service: Any, *, by: Actorish, **kwargs: Any
-) -> BulkResult:
+def _bulk(people: Iterable[Person], service: Any, *, by: Actorish, **kwargs: Any) -> BulkResult:
     result = BulkResult()
     with transaction.atomic():
         for person in people:
@@ -499,9 +496,7 @@ def create_administrator(
     if password:
         person.set_password(password)
     person.version += 1
-    person.save(
-        update_fields=["status", "is_active", "claimed_at", "role", "password", "version"]
-    )
+    person.save(update_fields=["status", "is_active", "claimed_at", "role", "password", "version"])
     record_event(
         person,
         LifecycleEvent.Action.ROLE_CHANGED,

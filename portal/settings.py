@@ -91,9 +91,7 @@ TEMPLATES = [
 
 # --- DATABASE ---------------------------------------------------------------
 # PostgreSQL (psycopg 3) in production: DATABASE_URL=postgres://user@host/db
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'roster.sqlite3'}")
-}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'roster.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the worker read while the other writes;
     # IMMEDIATE transactions avoid "database is locked" on upgrade to write.
