@@ -243,16 +243,25 @@ def compute_plan(
         work.errors.append({"column": labels.get(attribute, attribute), "message": message})
 
     # 1. Identity: normalise keys, find duplicates within the batch, match.
-    email_rows: dict[str, list[_Work]] = defaultdict(list)
-    ext_rows: dict[str, list[_Work]] = defaultdict(list)
+    # First occurrences only; a list is made for keys seen twice (memory).
+    first_email: dict[str, _Work] = {}
+    first_ext: dict[str, _Work] = {}
+    email_rows: dict[str, list[_Work]] = {}
+    ext_rows: dict[str, list[_Work]] = {}
     for work in works:
         record = work.record
         work.email = normalise_email(record.email) if record.email else ""
         work.ext = record.external_id or None
         if work.email:
-            email_rows[work.email.lower()].append(work)
+            key = work.email.lower()
+            seen = first_email.setdefault(key, work)
+            if seen is not work:
+                email_rows.setdefault(key, [seen]).append(work)
         if work.ext:
-            ext_rows[work.ext].append(work)
+            seen = first_ext.setdefault(work.ext, work)
+            if seen is not work:
+                ext_rows.setdefault(work.ext, [seen]).append(work)
+    del first_email, first_ext
     for key, group in email_rows.items():
         if len(group) > 1:
             where = _rows_text(w.record.row for w in group)
@@ -354,7 +363,8 @@ def compute_plan(
                         cached = normalise_phone(raw)
                     except InvalidPhoneNumber as exc:
                         cached = exc
-                    phone_cache[raw] = cached
+                    if len(phone_cache) < 5_000:  # shared numbers repeat; most do not
+                        phone_cache[raw] = cached
                 if isinstance(cached, InvalidPhoneNumber):
                     error(work, "phone_number", str(cached))
                 else:
