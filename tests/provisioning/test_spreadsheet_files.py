@@ -110,7 +110,7 @@ def test_header_variants_from_other_consoles_are_recognised(admin_user):
         "Office",
         "isActive",
     ]
-    job, plan = preview(
+    job, _ = preview(
         csv_bytes(
             [headers, ["ada@example.com", "7", "Ada", "L", "Ada L", "", "", "", "", "", "Y"]]
         ),
@@ -374,7 +374,8 @@ def test_ods_sheet_is_read(admin_user):
         '</text:p></table:table-cell><table:table-cell office:value-type="float" '
         'office:value="42"><text:p>42</text:p></table:table-cell>'
         '<table:table-cell table:number-columns-repeated="1000"/></table:table-row>'
-        '<table:table-row table:number-rows-repeated="1048570"><table:table-cell/></table:table-row>'
+        '<table:table-row table:number-rows-repeated="1048570">'
+        "<table:table-cell/></table:table-row>"
         "</table:table></office:spreadsheet></office:body></office:document-content>"
     )
     buffer = io.BytesIO()
