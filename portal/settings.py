@@ -277,6 +277,12 @@ ROSTER_REMINDER_DAYS = env("ROSTER_REMINDER_DAYS", default="3,5")
 ROSTER_NEW_LINK_RATE_LIMIT = env("ROSTER_NEW_LINK_RATE_LIMIT", default="10/h/ip,3/h/key")
 ROSTER_CLAIM_RATE_LIMIT = env("ROSTER_CLAIM_RATE_LIMIT", default="60/m/ip")
 
+# --- PROVISIONING: SECRETS ---------------------------------------------------
+# Integration secrets (SCIM tokens, client secrets, identity-provider keys)
+# are encrypted with a key derived from this, or from DJANGO_SECRET_KEY when
+# unset. Set it so the secret key can be rotated without re-entering them.
+ROSTER_ENCRYPTION_KEY = env("ROSTER_ENCRYPTION_KEY", default="")
+
 # --- PROVISIONING: SCIM PUSH -------------------------------------------------
 # How long a worker holds the people it is pushing before another may take
 # them over (a dead worker's batch waits this long). See docs/scim-outbound.md.

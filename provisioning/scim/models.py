@@ -30,7 +30,7 @@ class ScimTarget(models.Model):
     auth_method = models.CharField(
         max_length=10, choices=AuthMethod.choices, default=AuthMethod.BEARER
     )
-    # Fernet tokens (provisioning.scim.crypto); never shown back.
+    # Fernet tokens (provisioning.secrets); never shown back.
     token_encrypted = models.TextField(blank=True, editable=False)
     oauth_token_url = models.URLField("OAuth token URL", max_length=500, blank=True)
     oauth_client_id = models.CharField("OAuth client ID", max_length=255, blank=True)

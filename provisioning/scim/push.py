@@ -38,7 +38,7 @@ from provisioning.scim.client import (
     ScimClient,
     ScimError,
 )
-from provisioning.scim.crypto import decrypt
+from provisioning.secrets import decrypt
 from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
 
 logger = logging.getLogger(__name__)

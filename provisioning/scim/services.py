@@ -20,7 +20,7 @@ from accounts.models import Person
 from accounts.services import require
 from provisioning.scim import mapping
 from provisioning.scim.client import Capabilities, ScimError
-from provisioning.scim.crypto import encrypt
+from provisioning.secrets import encrypt
 from provisioning.scim.exceptions import InvalidTarget, ScimTargetUnavailable
 from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
 from provisioning.scim.push import (  # noqa: F401  (re-exported)

@@ -63,7 +63,7 @@ from provisioning.sources.idp_models import (
     SourceLink,
     SyncRun,
 )
-from provisioning.sources.idp_secrets import decrypt_json, encrypt_json
+from provisioning.secrets import decrypt_json, encrypt_json
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from accounts.exceptions import NotAllowed
 from accounts.models import LifecycleEvent, Person
 from provisioning.sources import idp_services
 from provisioning.sources.idp_models import IdentitySource, SourceLink, SyncRun
-from provisioning.sources.idp_secrets import decrypt_json
+from provisioning.secrets import decrypt_json
 from provisioning.sources.idp_tasks import sync_source_task
 from tests.factories import PersonFactory
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from provisioning.scim import services
-from provisioning.scim.crypto import decrypt
+from provisioning.secrets import decrypt
 from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
 from tests.factories import PersonFactory
 
