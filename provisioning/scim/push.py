@@ -38,8 +38,8 @@ from provisioning.scim.client import (
     ScimClient,
     ScimError,
 )
-from provisioning.secrets import decrypt
 from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
+from provisioning.secrets import decrypt
 
 logger = logging.getLogger(__name__)
 

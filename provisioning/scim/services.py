@@ -20,7 +20,6 @@ from accounts.models import Person
 from accounts.services import require
 from provisioning.scim import mapping
 from provisioning.scim.client import Capabilities, ScimError
-from provisioning.secrets import encrypt
 from provisioning.scim.exceptions import InvalidTarget, ScimTargetUnavailable
 from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
 from provisioning.scim.push import (  # noqa: F401  (re-exported)
@@ -32,6 +31,7 @@ from provisioning.scim.push import (  # noqa: F401  (re-exported)
     reconcile_target,
     sync_target,
 )
+from provisioning.secrets import encrypt
 
 logger = logging.getLogger(__name__)
 

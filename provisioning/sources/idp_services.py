@@ -48,6 +48,7 @@ from provisioning.reconcile import (
     deactivation_threshold,
 )
 from provisioning.records import ExternalRecord
+from provisioning.secrets import decrypt_json, encrypt_json
 from provisioning.sources import entra, google
 from provisioning.sources.idp_errors import DeltaExpired, DirectoryError
 from provisioning.sources.idp_mapping import (
@@ -63,7 +64,6 @@ from provisioning.sources.idp_models import (
     SourceLink,
     SyncRun,
 )
-from provisioning.secrets import decrypt_json, encrypt_json
 
 logger = logging.getLogger(__name__)
 

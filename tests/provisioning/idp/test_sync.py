@@ -12,9 +12,9 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts.exceptions import NotAllowed
 from accounts.models import LifecycleEvent, Person
+from provisioning.secrets import decrypt_json
 from provisioning.sources import idp_services
 from provisioning.sources.idp_models import IdentitySource, SourceLink, SyncRun
-from provisioning.secrets import decrypt_json
 from provisioning.sources.idp_tasks import sync_source_task
 from tests.factories import PersonFactory
 

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from provisioning.scim import services
-from provisioning.secrets import decrypt
 from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
+from provisioning.secrets import decrypt
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db

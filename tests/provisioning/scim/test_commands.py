@@ -8,8 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from provisioning.secrets import decrypt
 from provisioning.scim.models import ScimRun, ScimTarget
+from provisioning.secrets import decrypt
 from tests.factories import PersonFactory
 from tests.provisioning.scim.conftest import remote_users
 

@@ -12,8 +12,8 @@ from accounts import services as people
 from accounts.actors import SYSTEM
 from provisioning.scim import push, ratelimit, selectors, services
 from provisioning.scim.client import Capabilities, Credentials, ScimClient
-from provisioning.secrets import decrypt
 from provisioning.scim.models import ScimLink, ScimTarget
+from provisioning.secrets import decrypt
 from tests.factories import PersonFactory
 from tests.provisioning.scim.conftest import remote_users
 
