@@ -11,6 +11,9 @@ from django.db import connection
 from tests.factories import PersonFactory
 
 PASSWORD = "correct horse battery staple"
+# Staff fixtures sit outside the departments and locations factories cycle
+# through, so filtering test people never picks them up by chance.
+STAFF_PLACE = {"department": "IT", "location": "Head office"}
 
 
 @pytest.fixture(autouse=True)
@@ -49,17 +52,17 @@ def _service_markers(request):
 
 @pytest.fixture
 def admin_user(db):
-    return PersonFactory(admin=True, email="admin@example.com")
+    return PersonFactory(admin=True, email="admin@example.com", **STAFF_PLACE)
 
 
 @pytest.fixture
 def account_manager(db):
-    return PersonFactory(account_manager=True, email="manager@example.com")
+    return PersonFactory(account_manager=True, email="manager@example.com", **STAFF_PLACE)
 
 
 @pytest.fixture
 def auditor(db):
-    return PersonFactory(auditor=True, email="auditor@example.com")
+    return PersonFactory(auditor=True, email="auditor@example.com", **STAFF_PLACE)
 
 
 @pytest.fixture
