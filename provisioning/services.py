@@ -34,6 +34,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.invitations.invites import revoke_open_invitations_of
 from accounts.exceptions import DomainError
 from accounts.models import LifecycleEvent, Person
 from accounts.roles import Role
@@ -702,6 +703,12 @@ def apply_plan(job: ImportJob, *, by: Actorish, actor: Actor | None = None) -> d
         for start in range(0, len(changed), BULK):
             update_rows(Person, changed[start : start + BULK], update_fields)
             progress.add(len(changed[start : start + BULK]))
+
+    # Deactivation revokes open invitations, as accounts' own service does.
+    revoke_open_invitations_of(
+        [e["person_id"] for e in entries[Action.DEACTIVATE]],
+        reason="The person was deactivated.",
+    )
 
     # Audit rows and the after-commit event.
     audit(_changed_events(entries, people))

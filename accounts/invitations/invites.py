@@ -395,8 +395,13 @@ def revoke_open_invitations(person: Person, *, reason: str) -> int:
     Writes no audit row and leaves the person's status alone: the calling
     service (deactivation) records the change. Returns how many it revoked.
     """
+    return revoke_open_invitations_of([person.pk], reason=reason)
+
+
+def revoke_open_invitations_of(person_ids: Iterable[int], *, reason: str) -> int:
+    """Revoke the unclaimed invitations of many people at once (set-based deactivation)."""
     now = timezone.now()
-    invitations = Invitation.objects.filter(person=person, status__in=OPEN)
+    invitations = Invitation.objects.filter(person_id__in=list(person_ids), status__in=OPEN)
     cancel_queued(invitations, reason, now)
     return invitations.update(
         status=Invitation.Status.REVOKED, revoked_at=now, revoked_reason=reason, updated_at=now

@@ -780,3 +780,17 @@ def test_progress_is_read_from_the_cache_while_applying(admin_user):
         40,
     )
     cache.delete(selectors.progress_key(job.pk))
+
+
+def test_deactivating_through_an_import_revokes_open_invitations(admin_user):
+    from accounts.invitations import invite_person
+    from accounts.models import Invitation
+
+    invited = invite_person(PersonFactory(email="ada@example.com"), by=admin_user).person
+    job, _ = preview(csv_bytes([["Email", "Status"], ["ada@example.com", "No"]]), admin_user)
+    apply_now(job, admin_user)
+    invited.refresh_from_db()
+    assert invited.status == "deactivated"
+    assert list(Invitation.objects.filter(person=invited).values_list("status", flat=True)) == [
+        "revoked"
+    ]
