@@ -34,8 +34,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.invitations.invites import revoke_open_invitations_of
 from accounts.exceptions import DomainError
+from accounts.invitations.invites import revoke_open_invitations_of
 from accounts.models import LifecycleEvent, Person
 from accounts.roles import Role
 from accounts.services import (
