@@ -22,7 +22,7 @@ from typing import Any
 
 from accounts.phones import InvalidPhoneNumber, normalise_phone
 from accounts.services import email_problem, normalise_email
-from provisioning.records import ExternalRecord
+from provisioning.records import ATTRIBUTE_LABELS, ExternalRecord
 
 
 class Action:
@@ -57,20 +57,7 @@ TEXT_FIELDS = (
     "phone_number",
     "location",
 )
-DEFAULT_LABELS = {
-    "email": "Email",
-    "external_id": "Employee ID",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "full_name": "Full name",
-    "manager_email": "Manager email",
-    "manager_external_id": "Manager employee ID",
-    "job_title": "Job title",
-    "department": "Department",
-    "phone_number": "Phone number",
-    "location": "Location",
-    "is_active": "Status",
-}
+DEFAULT_LABELS = ATTRIBUTE_LABELS
 
 # Snapshot tuple positions (see provisioning.selectors.SNAPSHOT_FIELDS).
 ID, EMAIL, EXT, FIRST, LAST, FULL, MANAGER, TITLE, DEPT, PHONE, LOCATION = range(11)

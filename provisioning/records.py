@@ -27,6 +27,22 @@ RECORD_ATTRIBUTES = (
     "location",
     "is_active",
 )
+# How each attribute is called to people: in previews, the template and
+# exports (imports also accept many other spellings of these headers).
+ATTRIBUTE_LABELS: dict[str, str] = {
+    "email": "Email",
+    "external_id": "Employee ID",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "full_name": "Full name",
+    "manager_email": "Manager email",
+    "manager_external_id": "Manager employee ID",
+    "job_title": "Job title",
+    "department": "Department",
+    "phone_number": "Phone number",
+    "location": "Location",
+    "is_active": "Status",
+}
 
 
 @dataclass(frozen=True, slots=True)

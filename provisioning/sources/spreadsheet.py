@@ -31,25 +31,12 @@ from datetime import date, datetime, time
 from typing import IO, Any
 
 from provisioning.exceptions import FileTooLarge, UnreadableFile
-from provisioning.records import RECORD_ATTRIBUTES, ExternalRecord, RowView
+from provisioning.records import ATTRIBUTE_LABELS, RECORD_ATTRIBUTES, ExternalRecord, RowView
 
 # --- columns ----------------------------------------------------------------
 
 # The header each attribute has in the template and in exports.
-TEMPLATE_HEADERS: dict[str, str] = {
-    "email": "Email",
-    "external_id": "Employee ID",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "full_name": "Full name",
-    "manager_email": "Manager email",
-    "manager_external_id": "Manager employee ID",
-    "job_title": "Job title",
-    "department": "Department",
-    "phone_number": "Phone number",
-    "location": "Location",
-    "is_active": "Status",
-}
+TEMPLATE_HEADERS: dict[str, str] = ATTRIBUTE_LABELS
 TEMPLATE_EXAMPLE: dict[str, str] = {
     "email": "ada.lovelace@example.com",
     "external_id": "00123",
