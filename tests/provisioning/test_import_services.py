@@ -526,7 +526,7 @@ def test_person_changed_since_preview_makes_apply_fail_cleanly(admin_user):
         csv_bytes([["Email", "Job title"], ["ada@example.com", "Lead"], ["n@example.com", ""]]),
         admin_user,
     )
-    accounts_services.update_person(ada, by=admin_user, department="Sales")
+    accounts_services.update_person(ada, by=admin_user, location="Lisbon")
     job = apply_now(job, admin_user)
     assert job.status == "failed"
     assert job.error_message == (
