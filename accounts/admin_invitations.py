@@ -28,6 +28,7 @@ from unfold.decorators import action, display
 from accounts.exceptions import DomainError
 from accounts.invitations import (
     InviteResult,
+    attach_invitation_columns,
     count_awaiting_invitation,
     count_remindable,
     filter_delivery_failed,
@@ -38,7 +39,6 @@ from accounts.invitations import (
     remind_people,
     revoke_invitation,
     send_test_invitation,
-    with_invitation_columns,
 )
 from accounts.models import Person
 
@@ -128,12 +128,10 @@ class InvitationAdminMixin:
         return request.user.has_perm(REMIND)
 
     # --- list -------------------------------------------------------------
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
-        qs = super().get_queryset(request)  # type: ignore[misc]
-        match = getattr(request, "resolver_match", None)
-        if match and match.url_name == "accounts_person_changelist":
-            qs = with_invitation_columns(qs)
-        return qs
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)  # type: ignore[misc]
+        attach_invitation_columns(list(changelist.result_list))
+        return changelist
 
     @display(description="Invitation")
     def invitation(self, obj: Person) -> str:

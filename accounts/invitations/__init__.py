@@ -32,6 +32,7 @@ from accounts.invitations.invites import (
 )
 from accounts.invitations.selectors import (
     InvitationSummary,
+    attach_invitation_columns,
     count_awaiting_invitation,
     count_remindable,
     filter_delivery_failed,
@@ -41,7 +42,6 @@ from accounts.invitations.selectors import (
     get_invitation_summary,
     list_deliveries,
     list_invitations,
-    with_invitation_columns,
 )
 
 resend = resend_invitation
@@ -56,6 +56,7 @@ __all__ = [
     "LinkExpired",
     "LinkRevoked",
     "RateLimited",
+    "attach_invitation_columns",
     "claim_account",
     "count_awaiting_invitation",
     "count_remindable",
@@ -79,5 +80,4 @@ __all__ = [
     "send_invitation_email",
     "send_test_invitation",
     "send_test_invitation_email",
-    "with_invitation_columns",
 ]

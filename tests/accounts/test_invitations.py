@@ -21,6 +21,7 @@ from accounts.invitation_tasks import (
     send_test_invitation_task,
 )
 from accounts.invitations import (
+    attach_invitation_columns,
     claim_account,
     count_awaiting_invitation,
     count_remindable,
@@ -35,7 +36,6 @@ from accounts.invitations import (
     resend_invitation,
     revoke_invitation,
     send_test_invitation,
-    with_invitation_columns,
 )
 from accounts.invitations import invites as invitation_services
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
@@ -577,8 +577,10 @@ def test_summary_and_list_columns_show_invited_reminders_expiry_and_delivery(
     assert summary.delivery_status == "sent"
     assert summary.claimed_at is None
     PersonFactory.create_batch(3)
+    people = list(Person.objects.all())
     with django_assert_num_queries(1):
-        rows = {p.pk: p for p in with_invitation_columns(Person.objects.all())}
+        attach_invitation_columns(people)
+    rows = {p.pk: p for p in people}
     row = rows[person.pk]
     assert (row.invitation_status, row.invited_at, row.reminders_sent) == ("sent", START, 1)
     assert row.invitation_expires_at == START + timedelta(days=10)
