@@ -10,9 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.contrib import admin, messages
 from django.contrib.admin.options import ShowFacets
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -545,3 +547,9 @@ class AllowedDomainAdmin(ServiceAdmin):
 
 # API tokens register themselves with the admin.
 from accounts import api_tokens as _api_tokens  # noqa: E402,F401
+
+# Roster's roles replace Django's groups, and a person's one email lives on
+# the person: neither page would mean anything to an administrator.
+for _model in (Group, EmailAddress):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

@@ -549,3 +549,10 @@ def test_dashboard_drops_the_warning_once_a_domain_is_allowed(admin_client):
     AllowedDomainFactory(domain="example.com")
     html = admin_client.get(reverse("admin:index")).content.decode()
     assert "Any email domain is accepted." not in html
+
+
+def test_admin_offers_no_pages_for_groups_or_allauth_email_addresses(admin_client):
+    html = admin_client.get("/admin/").content.decode()
+    assert "/admin/auth/group/" not in html
+    assert "/admin/account/emailaddress/" not in html
+    assert admin_client.get("/admin/auth/group/").status_code == 404
