@@ -26,8 +26,10 @@ from accounts.invitations import (
 )
 from accounts.invitations.ratelimit import consume
 
-# A claim link carries a secret: no page it opens may pass it on in Referer.
-REFERRER_POLICY = "no-referrer"
+# A claim link carries a secret: no page it opens may pass it on in Referer
+# to another site. Not "no-referrer": under it browsers send "Origin: null"
+# with the form's own POST, which CSRF protection rightly refuses.
+REFERRER_POLICY = "same-origin"
 
 
 class ClaimForm(forms.Form):

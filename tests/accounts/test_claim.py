@@ -72,8 +72,8 @@ def test_opening_the_link_shows_the_organisation_and_name_and_never_consumes_it(
     assert "Acme Ltd" in html
     assert "Welcome, Ann" in html
     assert "ann@example.com" in html
-    assert '<meta name="referrer" content="no-referrer">' in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert '<meta name="referrer" content="same-origin">' in html
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
     invitee.refresh_from_db()
     assert invitee.status == Person.Status.INVITED
