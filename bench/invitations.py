@@ -1,14 +1,21 @@
-"""Time sending invitations through the dispatcher, real workers and an SMTP server.
+"""Time sending invitation emails through real workers to a local SMTP server.
 
-    DATABASE_URL=postgres://… CELERY_BROKER_URL=redis://127.0.0.1:6379/14 \\
-        python bench/invitations.py [--people 10000] [--workers 2] [--claims 50]
+    DATABASE_URL=postgres://… CELERY_BROKER_URL=redis://127.0.0.1:6379/12 \\
+        .venv/bin/python bench/invitations.py [--count 10000] [--workers 2]
 
-Seeds N people awaiting invitation, invites them all for one send time,
-starts worker processes (``celery -A portal worker --pool=solo``) that mail
-an in-process aiosmtpd server, runs the real dispatcher task when the time
-comes, and measures from the send time to the last message received. Then
-claims some accounts through the real claim page and times those requests.
-Prints one JSON line. Re-running replaces the previous run's people.
+Creates N people and invites them all for one send time, starts real worker
+processes (``celery -A portal worker --pool=solo`` against the configured
+database and broker) that mail an aiosmtpd server on loopback, runs the
+dispatcher when the send time comes (as beat does, twice: an overrunning
+tick), and measures from the send time until the server accepted the last
+message. In the same run, a plain smtplib loop in its own process sends N
+messages of the same size and shape over one reused connection to the same
+server: the floor the send path is compared with.
+
+Prints one JSON line: rate_per_s (messages accepted per second through the
+product), floor_rate_per_s, their ratio, duplicates (messages beyond the
+first for a person) and lost (people who got nothing). Re-running replaces
+the previous run's people.
 """
 
 from __future__ import annotations
@@ -16,18 +23,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import os
-import re
+import smtplib
 import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
-from email import message_from_bytes
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,39 +48,58 @@ django.setup()
 
 from aiosmtpd.controller import Controller  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.actors import SYSTEM  # noqa: E402
 from accounts.invitation_tasks import send_due_invitations_task  # noqa: E402
 from accounts.invitations import invite_people  # noqa: E402
-from accounts.models import Invitation, InvitationDelivery, Person  # noqa: E402
+from accounts.invitations.emails import build_message  # noqa: E402
+from accounts.models import Person  # noqa: E402
+from accounts.tokens import new_token  # noqa: E402
 from portal.celery import app  # noqa: E402
 
 DOMAIN = "invite-bench.example"
-TOKEN_RE = re.compile(r"/invitation/([A-Za-z0-9_-]{20,})/")
+FLOOR_DOMAIN = "invite-floor.example"
 
 
 class Sink:
+    """Keeps the time each message was accepted and its recipients."""
+
     def __init__(self) -> None:
-        self.received: list[tuple[float, str, bytes]] = []
+        self.received: list[tuple[float, str]] = []
+        self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        now = time.time()
         with self.lock:
             for rcpt in envelope.rcpt_tos:
-                self.received.append((time.time(), rcpt, envelope.content))
+                self.received.append((now, rcpt))
+                self.counts[rcpt.rpartition("@")[2]] += 1
         return "250 Message accepted"
 
-    def count(self) -> int:
+    def count(self, domain: str) -> int:
         with self.lock:
-            return len(self.received)
+            return self.counts[domain]
+
+    def of(self, domain: str) -> list[tuple[float, str]]:
+        with self.lock:
+            return [(t, rcpt) for t, rcpt in self.received if rcpt.endswith(f"@{domain}")]
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def seed(count: int) -> None:
@@ -93,12 +119,51 @@ def seed(count: int) -> None:
     )
 
 
+def sample_message() -> tuple[bytes, str]:
+    """Return the bytes of one real invitation email and the address in them."""
+    address = f"person0@{FLOOR_DOMAIN}"
+    person = Person(email=address, first_name="First0", last_name="Bench")
+    email = build_message(
+        template="invitation",
+        person=person,
+        token=new_token(),
+        inviter=SYSTEM.label,
+        message="",
+        expires_at=timezone.now() + timedelta(days=14),
+    )
+    return email.message().as_bytes(linesep="\r\n"), address
+
+
+def floor_sender(port: int, count: int, sample: bytes, address: str) -> None:
+    """Send ``count`` copies of ``sample`` (one per address) over one connection."""
+    placeholder = address.encode()
+    sender = settings.DEFAULT_FROM_EMAIL
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for i in range(count):
+            rcpt = f"person{i}@{FLOOR_DOMAIN}"
+            smtp.sendmail(sender, [rcpt], sample.replace(placeholder, rcpt.encode()))
+
+
+def measure_floor(sink: Sink, port: int, count: int) -> float:
+    sample, address = sample_message()
+    # A process of its own, like the workers: the server's thread does not
+    # share an interpreter lock with the sender.
+    process = multiprocessing.get_context("fork").Process(
+        target=floor_sender, args=(port, count, sample, address)
+    )
+    started = time.time()
+    process.start()
+    process.join()
+    if process.exitcode != 0 or sink.count(FLOOR_DOMAIN) != count:
+        raise SystemExit("The floor's smtplib loop failed.")
+    return count / (max(t for t, _ in sink.of(FLOOR_DOMAIN)) - started)
+
+
 def start_workers(count: int, smtp_port: int, queue: str) -> list[subprocess.Popen]:
     env = {
         **os.environ,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "LOG_LEVEL": "WARNING",
     }
     return [
         subprocess.Popen(
@@ -112,7 +177,7 @@ def start_workers(count: int, smtp_port: int, queue: str) -> list[subprocess.Pop
                 "--pool=solo",
                 "-Q",
                 queue,
-                f"--hostname=invite-bench{n}@%h",
+                f"--hostname=invite-bench{n}-{queue}@%h",
                 "--without-mingle",
                 "--without-gossip",
                 "--loglevel=WARNING",
@@ -126,46 +191,26 @@ def start_workers(count: int, smtp_port: int, queue: str) -> list[subprocess.Pop
     ]
 
 
-def wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def claim_some(sink: Sink, count: int) -> list[float]:
-    client = Client(HTTP_HOST="localhost")
-    timings = []
-    with sink.lock:
-        messages = list(sink.received[:count])
-    for n, (_, _, content) in enumerate(messages):
-        text = message_from_bytes(content).as_string()
-        token = TOKEN_RE.search(text).group(1)
-        url = f"/invitation/{token}/"
-        form = {
-            "first_name": "Bench",
-            "last_name": "Person",
-            "password1": "a sturdy bench passphrase",
-            "password2": "a sturdy bench passphrase",
-        }
-        # A distinct address per claim keeps the per-address limit out of the way.
-        ip = f"10.9.{n // 250}.{n % 250 + 1}"
-        started = time.perf_counter()
-        response = client.post(url, form, REMOTE_ADDR=ip)
-        timings.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 302:
-            raise SystemExit(f"claim failed with HTTP {response.status_code}")
-        client.logout()
-    return timings
+def stop(workers: list[subprocess.Popen], queue: str) -> None:
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        channel.queue_delete(queue)
+        # The Redis transport keeps the exchange's bindings; drop them too.
+        if hasattr(channel, "client"):
+            channel.client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--claims", type=int, default=50)
     parser.add_argument("--lead", type=float, default=30.0, help="Seconds until the send time.")
     args = parser.parse_args()
     if not settings.CELERY_BROKER_URL.startswith(("redis", "amqp")):
@@ -176,76 +221,49 @@ def main() -> None:
     sink = Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
-    # A queue of its own: no other worker on this broker takes these tasks.
-    queue = f"roster-invite-bench-{uuid.uuid4().hex[:8]}"
-    app.conf.task_default_queue = queue
-    seed(args.people)
-    workers = start_workers(args.workers, controller.port, queue)
     try:
-        wait_for(lambda: len(app.control.ping(timeout=0.5)) >= args.workers, 60)
-        started = time.perf_counter()
-        send_at = timezone.now() + timedelta(seconds=args.lead)
-        invite_people(
-            Person.objects.filter(email__endswith=f"@{DOMAIN}"), by=SYSTEM, send_at=send_at
-        )
-        invite_s = time.perf_counter() - started
-        delay = (send_at - timezone.now()).total_seconds()
-        if delay < 0:
-            raise SystemExit("Inviting took longer than --lead; raise it.")
-        time.sleep(delay)
-        due = time.time()
-        # Two overlapping beat ticks, as when a tick overruns the minute.
-        send_due_invitations_task.delay()
-        send_due_invitations_task.delay()
-        done = wait_for(lambda: sink.count() >= args.people, timeout=max(600, args.people / 5))
-        # Anything still in flight would be a duplicate.
-        time.sleep(2)
-        with sink.lock:
-            last = max((t for t, _, _ in sink.received), default=due)
-            per_person = Counter(rcpt for _, rcpt, _ in sink.received)
-        send_s = last - due
-        statuses = Counter(
-            InvitationDelivery.objects.filter(
-                invitation__person__email__endswith=f"@{DOMAIN}"
-            ).values_list("status", flat=True)
-        )
-        timings = claim_some(sink, min(args.claims, sink.count()))
+        floor_rate = measure_floor(sink, controller.port, args.count)
+        # A queue of its own: no other worker on this broker takes these tasks.
+        queue = f"roster-invite-bench-{uuid.uuid4().hex[:8]}"
+        app.conf.task_default_queue = queue
+        seed(args.count)
+        workers = start_workers(args.workers, controller.port, queue)
+        try:
+            if not wait_for(lambda: len(app.control.ping(timeout=0.5)) >= args.workers, 60):
+                raise SystemExit("The workers did not start.")
+            send_at = timezone.now() + timedelta(seconds=args.lead)
+            invite_people(
+                Person.objects.filter(email__endswith=f"@{DOMAIN}"), by=SYSTEM, send_at=send_at
+            )
+            delay = (send_at - timezone.now()).total_seconds()
+            if delay < 0:
+                raise SystemExit("Inviting took longer than --lead; raise it.")
+            time.sleep(delay)
+            due = time.time()
+            # Two overlapping beat ticks, as when a tick overruns the minute.
+            send_due_invitations_task.delay()
+            send_due_invitations_task.delay()
+            wait_for(lambda: sink.count(DOMAIN) >= args.count, max(600, args.count / 5))
+            # Anything still in flight would be a duplicate.
+            time.sleep(3)
+        finally:
+            stop(workers, queue)
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
         controller.stop()
-        with app.connection_for_write() as conn:
-            channel = conn.default_channel
-            channel.queue_delete(queue)
-            # The Redis transport keeps the exchange's bindings; drop them too.
-            if hasattr(channel, "client"):
-                channel.client.delete(
-                    f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
-                )
-    p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) >= 2 else None
+    received = sink.of(DOMAIN)
+    per_person = Counter(rcpt for _, rcpt in received)
+    elapsed = max((t for t, _ in received), default=due) - due
+    rate = len(per_person) / elapsed if elapsed > 0 else 0.0
     print(
         json.dumps(
             {
                 "bench": "invitations",
-                "people": args.people,
-                "workers": args.workers,
-                "complete": done,
-                "invite_s": round(invite_s, 3),
-                "send_s": round(send_s, 3),
-                "rate_per_s": round(len(per_person) / send_s, 1) if send_s > 0 else None,
-                "delivered": len(per_person),
+                "count": args.count,
+                "rate_per_s": round(rate, 1),
+                "floor_rate_per_s": round(floor_rate, 1),
+                "ratio": round(rate / floor_rate, 3),
                 "duplicates": sum(n - 1 for n in per_person.values()),
-                "delivery_statuses": dict(statuses),
-                "claims": len(timings),
-                "p95_claim_ms": round(p95, 1) if p95 is not None else None,
-                "invitations_claimed": Invitation.objects.filter(
-                    person__email__endswith=f"@{DOMAIN}", status="claimed"
-                ).count(),
+                "lost": args.count - len(per_person),
             }
         )
     )
