@@ -35,7 +35,7 @@ from unfold.decorators import display
 from accounts.exceptions import DomainError
 from accounts.models import Person
 from provisioning import selectors, services
-from provisioning.import_forms import ColumnMappingForm, ConfirmForm, UploadForm
+from provisioning.import_forms import ColumnMappingForm, ConfirmForm, SheetForm, UploadForm
 from provisioning.models import ImportJob
 from provisioning.reconcile import Action
 
@@ -253,6 +253,7 @@ class ImportJobAdmin(ModelAdmin):
             path("template.<str:fmt>", wrap(self.template_view), name=f"{name}_template"),
             path("export/people.<str:fmt>", wrap(self.export_view), name=f"{name}_export"),
             path("<int:job_id>/columns/", wrap(self.columns_view), name=f"{name}_columns"),
+            path("<int:job_id>/sheet/", wrap(self.sheet_view), name=f"{name}_sheet"),
             path("<int:job_id>/confirm/", wrap(self.confirm_view), name=f"{name}_confirm"),
             path("<int:job_id>/preview-again/", wrap(self.replan_view), name=f"{name}_replan"),
             path("<int:job_id>/progress/", wrap(self.progress_view), name=f"{name}_progress"),
@@ -326,13 +327,17 @@ class ImportJobAdmin(ModelAdmin):
         return TemplateResponse(request, "admin/provisioning/importjob/upload.html", context)
 
     def _plan(
-        self, request: HttpRequest, job: ImportJob, mapping: dict[str, str | None] | None = None
+        self,
+        request: HttpRequest,
+        job: ImportJob,
+        mapping: dict[str, str | None] | None = None,
+        sheet: str | None = None,
     ) -> None:
         """Make the preview now, or have a worker make it when the file is large."""
         if job.file_size <= INLINE_PLAN_MAX_BYTES:
-            services.plan_import(job, by=request.user, mapping=mapping)
+            services.plan_import(job, by=request.user, mapping=mapping, sheet=sheet)
         else:
-            services.queue_import_plan(job, by=request.user, mapping=mapping)
+            services.queue_import_plan(job, by=request.user, mapping=mapping, sheet=sheet)
 
     # --- the import's page --------------------------------------------------
     def change_view(
@@ -352,6 +357,7 @@ class ImportJobAdmin(ModelAdmin):
         *,
         confirm_form: ConfirmForm | None = None,
         mapping_form: ColumnMappingForm | None = None,
+        sheet_form: SheetForm | None = None,
         status: int = 200,
     ) -> TemplateResponse:
         phase = phase_of(job)
@@ -388,6 +394,11 @@ class ImportJobAdmin(ModelAdmin):
             )
         if phase == "failed" and can_apply and job.file and not job.file_deleted_at:
             context["replan_url"] = self._url("replan", job.pk)
+        if phase in ("preview", "failed") and can_apply and len(job.sheet_names) > 1:
+            context.update(
+                sheet_form=sheet_form or SheetForm(job=job),
+                sheet_url=self._url("sheet", job.pk),
+            )
         request.current_app = self.admin_site.name
         return TemplateResponse(
             request, "admin/provisioning/importjob/job.html", context, status=status
@@ -472,6 +483,24 @@ class ImportJobAdmin(ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
         else:
             self.message_user(request, "The preview is made again with your column choices.")
+        return HttpResponseRedirect(self._url("change", job.pk))
+
+    def sheet_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        job = self._job(request, job_id)
+        if not self.can_apply(request, job):
+            raise PermissionDenied
+        form = SheetForm(request.POST, job=job)
+        if not form.is_valid():
+            return self._render_job(request, job, sheet_form=form, status=400)
+        sheet = form.cleaned_data["sheet"]
+        try:
+            self._plan(request, job, sheet=sheet)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"The preview is made again from the sheet “{sheet}”.")
         return HttpResponseRedirect(self._url("change", job.pk))
 
     def replan_view(self, request: HttpRequest, job_id: int) -> HttpResponse:

@@ -113,6 +113,22 @@ class ColumnMappingForm(forms.Form):
         return mapping
 
 
+class SheetForm(forms.Form):
+    """Which sheet of the workbook the preview reads."""
+
+    sheet = forms.ChoiceField(
+        label="Sheet",
+        choices=[],
+        widget=forms.Select(attrs={"class": INPUT_CLASSES}),
+        error_messages={"invalid_choice": "Choose one of the workbook's sheets."},
+    )
+
+    def __init__(self, *args: Any, job: ImportJob, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sheet"].choices = [(name, name) for name in job.sheet_names]
+        self.fields["sheet"].initial = job.sheet_read
+
+
 class ConfirmForm(forms.Form):
     """The choices made before applying an import."""
 

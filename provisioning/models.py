@@ -54,7 +54,9 @@ class ImportJob(models.Model):
     file_format = models.CharField(max_length=8, blank=True)
     file_size = models.PositiveBigIntegerField(default=0)
     file_deleted_at = models.DateTimeField(null=True, blank=True)
+    # The sheet chosen to read (blank: the first), and every sheet of the workbook.
     sheet = models.CharField(max_length=100, blank=True)
+    sheet_names = models.JSONField(default=list, blank=True)
     is_complete_list = models.BooleanField(default=False)
     skip_invalid = models.BooleanField(default=False)
     # {header as in the file: attribute name, or None to ignore the column}
@@ -124,6 +126,13 @@ class ImportJob(models.Model):
     @property
     def unresolved_columns(self) -> list[str]:
         return [c["header"] for c in self.columns if c.get("state") == "unknown"]
+
+    @property
+    def sheet_read(self) -> str:
+        """The workbook sheet the preview comes from ("" for a CSV file)."""
+        if self.sheet:
+            return self.sheet
+        return self.sheet_names[0] if self.sheet_names else ""
 
     @property
     def needs_confirmation(self) -> bool:

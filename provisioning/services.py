@@ -136,17 +136,16 @@ def plan_import(
     """Read the job's file, plan every change, and store the preview on the job.
 
     ``mapping`` ({header: attribute or None}) tells what unknown columns hold
-    (None ignores them). Writes no person. Raises UnreadableFile/FileTooLarge
-    (recorded on the job, which becomes failed), ImportNotReady, NotAllowed.
+    (None ignores them). ``sheet`` names the workbook's sheet to read; choosing
+    another sheet than before forgets the column choices (unless ``mapping``
+    is given), as they named the other sheet's columns. Writes no person.
+    Raises UnreadableFile/FileTooLarge (recorded on the job, which becomes
+    failed), ImportNotReady, NotAllowed.
     """
     require(by, "provisioning.add_importjob")
     if job.is_complete_list:
         require(by, "provisioning.import_complete_list")
-    updates: dict[str, Any] = {}
-    if mapping is not None:
-        updates["column_mapping"] = mapping
-    if sheet is not None:
-        updates["sheet"] = sheet
+    updates = _choice_updates(job, mapping=mapping, sheet=sheet)
     if skip_invalid is not None:
         updates["skip_invalid"] = skip_invalid
     claimed = ImportJob.objects.filter(
@@ -180,6 +179,8 @@ def plan_import(
             error_message=exc.message,
             file_errors=[{"row": None, "column": "", "message": exc.message}],
             count_errors=1,
+            # Another sheet may read well (the first one is often notes).
+            sheet_names=_sheet_names(job),
         )
         job.refresh_from_db()
         raise
@@ -203,6 +204,7 @@ def plan_import(
     job.columns = [c.as_dict() for c in parsed.columns]
     job.file_errors = header_errors
     job.file_format = parsed.file_format
+    job.sheet_names = parsed.sheet_names
     job.total_rows = parsed.total_rows
     job.processed_rows = 0
     job.count_new = counts["new"]
@@ -217,6 +219,29 @@ def plan_import(
     job.planned_at = timezone.now()
     job.save()
     return plan
+
+
+def _choice_updates(
+    job: ImportJob, *, mapping: dict[str, str | None] | None, sheet: str | None
+) -> dict[str, Any]:
+    updates: dict[str, Any] = {}
+    if sheet is not None:
+        updates["sheet"] = sheet
+        if sheet != job.sheet and mapping is None:
+            mapping = {}
+    if mapping is not None:
+        updates["column_mapping"] = mapping
+    return updates
+
+
+def _sheet_names(job: ImportJob) -> list[str]:
+    try:
+        with job.file.open("rb") as stream:
+            return spreadsheet.read_sheet_names(
+                stream, filename=job.original_filename, limits=limits()
+            )
+    except (ImportProblem, OSError):
+        return []
 
 
 @transaction.atomic
@@ -242,10 +267,14 @@ def _store_plan(job: ImportJob, plan: Plan) -> None:
 
 
 def queue_import_plan(
-    job: ImportJob, *, by: Actorish, mapping: dict[str, str | None] | None = None
+    job: ImportJob,
+    *,
+    by: Actorish,
+    mapping: dict[str, str | None] | None = None,
+    sheet: str | None = None,
 ) -> ImportJob:
     """Have a worker make (or remake) the job's preview: for files too large to
-    read while a page waits. ``mapping`` as for ``plan_import``.
+    read while a page waits. ``mapping`` and ``sheet`` as for ``plan_import``.
 
     Any earlier confirmation is withdrawn. Enqueues ``plan_import_task`` on
     commit. Raises NotAllowed, ImportNotReady (being applied, or the file was
@@ -256,7 +285,7 @@ def queue_import_plan(
     require(by, "provisioning.add_importjob")
     if job.is_complete_list:
         require(by, "provisioning.import_complete_list")
-    updates: dict[str, Any] = {} if mapping is None else {"column_mapping": mapping}
+    updates = _choice_updates(job, mapping=mapping, sheet=sheet)
     with transaction.atomic():
         claimed = ImportJob.objects.filter(
             pk=job.pk,

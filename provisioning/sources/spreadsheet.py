@@ -368,9 +368,42 @@ def read_spreadsheet(
     """Read every row of ``stream`` into records; raise UnreadableFile/FileTooLarge.
 
     Problems with headers and cells are returned in ``errors`` (row 1 for
-    headers) rather than raised, so a preview can list them all.
+    headers) rather than raised, so a preview can list them all. For a
+    workbook, ``sheet_names`` lists every sheet it holds.
     """
     limits = limits or Limits()
+    file_format = _checked_format(stream, filename, limits)
+    parsed = ParsedSheet(file_format=file_format)
+    if file_format == "csv":
+        rows = _csv_rows(stream.read(), limits)
+    elif file_format == "xlsx":
+        rows = _xlsx_rows(stream, sheet, parsed)
+    else:
+        rows = _ods_rows(stream, sheet, parsed)
+    _records_from_rows(rows, parsed, mapping, limits)
+    return parsed
+
+
+def read_sheet_names(
+    stream: IO[bytes], *, filename: str = "", limits: Limits | None = None
+) -> list[str]:
+    """Return the names of a workbook's sheets in order (empty for a CSV file).
+
+    Runs the same checks as ``read_spreadsheet`` first and reads no rows.
+    Raises UnreadableFile/FileTooLarge.
+    """
+    limits = limits or Limits()
+    file_format = _checked_format(stream, filename, limits)
+    if file_format == "xlsx":
+        return _xlsx_sheet_names(stream)
+    if file_format == "ods":
+        return _ods_sheet_names(stream)
+    return []
+
+
+def _checked_format(stream: IO[bytes], filename: str, limits: Limits) -> str:
+    """Return "csv", "xlsx" or "ods" once the file passed every safety check;
+    leave ``stream`` at its start."""
     stream.seek(0, io.SEEK_END)
     size = stream.tell()
     stream.seek(0)
@@ -406,15 +439,7 @@ def read_spreadsheet(
             f"“{filename}” is named like {_FORMAT_NAMES[expected]} but its content is "
             f"{_FORMAT_NAMES[file_format]}. Save it again in the right format, or rename it."
         )
-    parsed = ParsedSheet(file_format=file_format)
-    if file_format == "csv":
-        rows = _csv_rows(stream.read(), limits)
-    elif file_format == "xlsx":
-        rows = _xlsx_rows(stream, sheet, parsed)
-    else:
-        rows = _ods_rows(stream, sheet, parsed)
-    _records_from_rows(rows, parsed, mapping, limits)
-    return parsed
+    return file_format
 
 
 def _records_from_rows(
@@ -624,14 +649,14 @@ def _xml_refused(exc: Exception) -> UnreadableFile:
     )
 
 
-def _xlsx_rows(
-    stream: IO[bytes], sheet: str | None, parsed: ParsedSheet
-) -> Iterator[tuple[int, list[str]]]:
+def _open_xlsx(stream: IO[bytes]) -> Any:
     import openpyxl
     from defusedxml import DefusedXmlException
 
     try:
-        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        # read_only loads no worksheet up front: rows stream when iterated,
+        # so listing the sheets costs the shared strings and styles only.
+        return openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         if _refused_xml_in_chain(exc, DefusedXmlException):
             raise _xml_refused(exc) from exc
@@ -639,6 +664,20 @@ def _xlsx_rows(
             f"This workbook cannot be read ({exc.__class__.__name__}). Open it in your "
             "spreadsheet program, save it again as .xlsx, and upload that."
         ) from exc
+
+
+def _xlsx_sheet_names(stream: IO[bytes]) -> list[str]:
+    workbook = _open_xlsx(stream)
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def _xlsx_rows(
+    stream: IO[bytes], sheet: str | None, parsed: ParsedSheet
+) -> Iterator[tuple[int, list[str]]]:
+    workbook = _open_xlsx(stream)
     parsed.sheet_names = list(workbook.sheetnames)
     if sheet:
         if sheet not in workbook.sheetnames:
@@ -761,6 +800,27 @@ def _ods_rows(
             )
 
     return rows()
+
+
+def _ods_sheet_names(stream: IO[bytes]) -> list[str]:
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+
+    names: list[str] = []
+    with zipfile.ZipFile(stream) as archive, archive.open("content.xml") as content:
+        try:
+            for event, element in iterparse(content, events=("start", "end")):
+                if event == "start":
+                    if element.tag == _T + "table":
+                        names.append(element.get(_T + "name", ""))
+                elif element.tag in (_T + "table-row", _T + "table"):
+                    # Keep memory flat: rows are not needed here.
+                    element.clear()
+        except DefusedXmlException as exc:
+            raise _xml_refused(exc) from exc
+        except SyntaxError as exc:  # ElementTree.ParseError
+            raise UnreadableFile("This ODS file is damaged and cannot be read.") from exc
+    return names
 
 
 # --- writing ----------------------------------------------------------------
