@@ -21,8 +21,7 @@ def send_invitation_task(delivery_id: int) -> str:
 def send_invitations_task(delivery_ids: list[int]) -> dict[str, int]:
     """Send a batch of queued emails, each at most once; count the outcomes."""
     outcomes: dict[str, int] = {}
-    for delivery_id in delivery_ids:
-        outcome = delivery.send_invitation_email(delivery_id)
+    for outcome in delivery.send_invitation_emails(delivery_ids):
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 

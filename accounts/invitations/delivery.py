@@ -13,6 +13,8 @@ import smtplib
 import socket
 import threading
 import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -20,9 +22,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
-from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db import connections, transaction
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Greatest
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from accounts.invitations.emails import build_message
@@ -156,18 +170,71 @@ def _abandon_stuck(now: datetime) -> int:
     return len(stuck)
 
 
-def _finish(delivery: InvitationDelivery, status: str, error: str = "") -> None:
+def _update_returning_pks(queryset: QuerySet[Any], **values: Any) -> set[int]:
+    """Run ``queryset.update(**values)`` and return the primary keys it changed.
+
+    Django's update() only counts rows; a conditional claim over a batch must
+    know which rows it won. PostgreSQL and SQLite (3.35+) support RETURNING.
+    """
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    compiler = query.get_compiler(queryset.db)
+    # Turns filters across relations into "pk IN (subquery)", as update() does.
+    compiler.pre_sql_setup()
+    sql, params = compiler.as_sql()
+    if not sql:
+        return set()
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    opts = queryset.model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {quote(opts.db_table)}.{quote(opts.pk.column)}", params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _finish(deliveries: Sequence[InvitationDelivery], status: str, error: str = "") -> None:
+    """Record one outcome for many emails this worker holds, in a few statements."""
+    if not deliveries:
+        return
     now = timezone.now()
     error = error[:500]
     row: dict[str, Any] = {"status": status, "error": error, "finished_at": now}
     if status == Delivery.Status.QUEUED:
         # Picked up again by the dispatcher once REQUEUE_AFTER has passed.
         row.update(finished_at=None, enqueued_at=now)
-    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(**row)
+    Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries], status=Delivery.Status.SENDING
+    ).update(**row)
     fields: dict[str, Any] = {"delivery_status": status, "delivery_error": error}
-    if status == Delivery.Status.SENT and delivery.kind != Delivery.Kind.INVITATION:
-        fields["reminders_sent"] = F("reminders_sent") + 1
-    Invitation.objects.filter(pk=delivery.invitation_id).update(**fields)
+    Invitation.objects.filter(pk__in={d.invitation_id for d in deliveries}).update(**fields)
+    if status == Delivery.Status.SENT:
+        reminded = Counter(
+            d.invitation_id for d in deliveries if d.kind != Delivery.Kind.INVITATION
+        )
+        for count in set(reminded.values()):
+            Invitation.objects.filter(
+                pk__in=[pk for pk, n in reminded.items() if n == count]
+            ).update(reminders_sent=F("reminders_sent") + count)
+
+
+class _Outcomes:
+    """Outcomes of a batch, recorded together: one set of statements per kind."""
+
+    def __init__(self) -> None:
+        self.by_delivery: dict[int, str] = {}
+        self.groups: dict[tuple[str, str], list[InvitationDelivery]] = defaultdict(list)
+
+    def add(
+        self, deliveries: Iterable[InvitationDelivery], outcome: str, status: str, error: str = ""
+    ) -> None:
+        for delivery in deliveries:
+            self.by_delivery[delivery.pk] = outcome
+            self.groups[status, error[:500]].append(delivery)
+
+    def record(self) -> None:
+        for (status, error), deliveries in self.groups.items():
+            _finish(deliveries, status, error)
+        self.groups.clear()
 
 
 class _MailSession:
@@ -238,35 +305,41 @@ def _deliver(email: EmailMessage) -> None:
     session.sent += 1
 
 
-def send_invitation_email(delivery_id: int) -> str:
-    """Send one queued invitation or reminder email, at most once.
+def _claim(delivery_ids: Sequence[int], now: datetime) -> dict[int, str]:
+    """Claim the queued emails among ``delivery_ids``; return their new tokens.
 
-    Claims the email with a conditional UPDATE (queued → sending); a duplicate
-    task, another worker or a redelivered message finds nothing to claim and
-    returns "skipped". An invitation revoked or claimed since, or a person no
-    longer awaiting their claim, gets nothing ("cancelled"). Records "sent" or
-    "failed" with the mail server's reason; a connection failure before the
-    server accepted anything is queued again up to MAX_ATTEMPTS ("retry").
+    One conditional UPDATE (queued → sending): of several workers or tasks
+    holding the same ids, each row goes to exactly one of them.
     """
-    now = timezone.now()
-    token = new_token()
+    tokens = {pk: new_token() for pk in dict.fromkeys(delivery_ids)}
     # The link's hash is stored by the claim itself; its token leaves this
     # process only in the email, which is sent only if every check passes.
-    claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
+    won = _update_returning_pks(
+        Delivery.objects.filter(pk__in=list(tokens), status=Delivery.Status.QUEUED),
         status=Delivery.Status.SENDING,
         attempted_at=now,
         attempts=F("attempts") + 1,
-        token_hash=hash_token(token),
+        token_hash=Case(
+            *(When(pk=pk, then=Value(hash_token(token))) for pk, token in tokens.items()),
+            output_field=CharField(),
+        ),
     )
-    if not claimed:
-        return "skipped"
-    delivery = Delivery.objects.select_related("invitation__person", "invitation__invited_by").get(
-        pk=delivery_id
-    )
-    invitation = delivery.invitation
-    is_first = delivery.kind == Delivery.Kind.INVITATION
-    expires = now + timedelta(days=expiry_days())
-    fields: dict[str, Any] = {
+    return {pk: tokens[pk] for pk in won}
+
+
+def _mark_sending(
+    deliveries: list[InvitationDelivery], now: datetime, expires: datetime
+) -> dict[int, datetime | None]:
+    """Move the claimed emails' invitations to sending; return the sendable ones.
+
+    Conditional on the invitation still being open and its person still
+    Invited, so it serialises with revocation and claiming, which change the
+    same rows. Maps each sendable invitation to its expiry before this send.
+    """
+    sendable: dict[int, datetime | None] = {}
+    firsts = {d.invitation_id for d in deliveries if d.kind == Delivery.Kind.INVITATION}
+    later = {d.invitation_id for d in deliveries} - firsts
+    common: dict[str, Any] = {
         "expires_at": Greatest(
             Coalesce(F("expires_at"), Value(expires, DateTimeField())),
             Value(expires, DateTimeField()),
@@ -275,48 +348,116 @@ def send_invitation_email(delivery_id: int) -> str:
         "delivery_error": "",
         "updated_at": now,
     }
-    if is_first:
-        fields.update(
-            status=Invitation.Status.SENT,
-            sent_at=Coalesce(F("sent_at"), Value(now, DateTimeField())),
+    before = {d.invitation_id: d.invitation.expires_at for d in deliveries}
+    for ids, statuses, extra in (
+        (
+            firsts,
+            OPEN,
+            {
+                "status": Invitation.Status.SENT,
+                "sent_at": Coalesce(F("sent_at"), Value(now, DateTimeField())),
+            },
+        ),
+        (later, (Invitation.Status.SENT,), {}),
+    ):
+        if not ids:
+            continue
+        rows = _update_returning_pks(
+            Invitation.objects.filter(
+                pk__in=list(ids), status__in=statuses, person__status=Person.Status.INVITED
+            ),
+            **common,
+            **extra,
         )
-    statuses = OPEN if is_first else (Invitation.Status.SENT,)
-    # Serialises with revocation and claiming, which change the same row.
-    sendable = Invitation.objects.filter(
-        pk=invitation.pk, status__in=statuses, person__status=Person.Status.INVITED
-    ).update(**fields)
-    if not sendable:
-        _finish(
-            delivery,
+        sendable.update((pk, before[pk]) for pk in rows)
+    return sendable
+
+
+def send_invitation_emails(delivery_ids: Sequence[int]) -> list[str]:
+    """Send a batch of queued invitation or reminder emails, each at most once.
+
+    Claims the batch with one conditional UPDATE (queued → sending); an id
+    another task, worker or redelivered message already claimed, or repeated
+    in the batch, is "skipped". An invitation revoked or claimed since, or a
+    person no longer awaiting their claim, gets nothing ("cancelled"). Each
+    email has its own link; all of them go over this worker's mail session.
+    Records "sent" or "failed" with the mail server's reason; a connection
+    failure before the server accepted anything is queued again up to
+    MAX_ATTEMPTS ("retry"). Returns the outcome for each id, in order.
+    """
+    now = timezone.now()
+    tokens = _claim(delivery_ids, now)
+    outcomes = _Outcomes()
+    if tokens:
+        deliveries = list(
+            Delivery.objects.filter(pk__in=list(tokens))
+            .select_related("invitation__person", "invitation__invited_by")
+            .order_by("pk")
+        )
+        expires = now + timedelta(days=expiry_days())
+        sendable = _mark_sending(deliveries, now, expires)
+        outcomes.add(
+            (d for d in deliveries if d.invitation_id not in sendable),
+            "cancelled",
             Delivery.Status.CANCELLED,
             "The invitation was revoked or claimed, or the person deactivated, before sending.",
         )
-        return "cancelled"
-    if invitation.expires_at is not None and invitation.expires_at > expires:
-        expires = invitation.expires_at
-    inviter = invitation.invited_by.display_name if invitation.invited_by else ""
+        try:
+            for delivery in deliveries:
+                if delivery.invitation_id in sendable:
+                    _send_one(delivery, tokens[delivery.pk], expires, sendable, outcomes)
+        finally:
+            outcomes.record()
+    seen: set[int] = set()
+    result = []
+    for pk in delivery_ids:
+        result.append(outcomes.by_delivery.get(pk, "skipped") if pk not in seen else "skipped")
+        seen.add(pk)
+    return result
+
+
+def _send_one(
+    delivery: InvitationDelivery,
+    token: str,
+    expires: datetime,
+    sendable: dict[int, datetime | None],
+    outcomes: _Outcomes,
+) -> None:
+    invitation = delivery.invitation
+    earlier = sendable[invitation.pk]
+    is_first = delivery.kind == Delivery.Kind.INVITATION
     email = build_message(
         template="invitation" if is_first else "reminder",
         person=invitation.person,
         token=token,
-        inviter=inviter,
+        inviter=invitation.invited_by.display_name if invitation.invited_by else "",
         message=invitation.message,
-        expires_at=expires,
+        expires_at=earlier if earlier is not None and earlier > expires else expires,
         reminder_number=delivery.number,
     )
     try:
         _deliver(email)
     except _RETRYABLE as exc:
+        # Read after the claim, so attempts counts this one.
         if delivery.attempts < MAX_ATTEMPTS:
-            _finish(delivery, Delivery.Status.QUEUED, f"Will try again: {exc}")
-            return "retry"
-        _finish(delivery, Delivery.Status.FAILED, str(exc) or type(exc).__name__)
-        return "failed"
+            outcomes.add([delivery], "retry", Delivery.Status.QUEUED, f"Will try again: {exc}")
+        else:
+            outcomes.add(
+                [delivery], "failed", Delivery.Status.FAILED, str(exc) or type(exc).__name__
+            )
     except (smtplib.SMTPException, OSError) as exc:
-        _finish(delivery, Delivery.Status.FAILED, str(exc) or type(exc).__name__)
-        return "failed"
-    _finish(delivery, Delivery.Status.SENT)
-    return "sent"
+        outcomes.add([delivery], "failed", Delivery.Status.FAILED, str(exc) or type(exc).__name__)
+    else:
+        outcomes.add([delivery], "sent", Delivery.Status.SENT)
+
+
+def send_invitation_email(delivery_id: int) -> str:
+    """Send one queued invitation or reminder email, at most once.
+
+    The batch path for one id: "sent", "skipped", "cancelled", "retry" or
+    "failed" (see send_invitation_emails).
+    """
+    return send_invitation_emails([delivery_id])[0]
 
 
 def send_test_invitation_email(person_id: int, message: str = "") -> bool:

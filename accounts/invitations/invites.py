@@ -31,8 +31,9 @@ BATCH_SIZE = 1000
 # Up to this many emails are enqueued straight from the service; more are
 # handed to one dispatch task so an admin request never waits on the broker.
 DIRECT_ENQUEUE_LIMIT = 50
-# Emails one send task handles; small enough that a lost worker delays few.
-SEND_BATCH_SIZE = 20
+# Emails one send task claims and sends over one mail session. A worker lost
+# mid-batch leaves its claimed emails to be marked failed, never sent twice.
+SEND_BATCH_SIZE = 200
 SUPERSEDED = "Replaced by a newer link."
 SELF_SERVICE = Actor(kind="system", label="Self-service new link request")
 
