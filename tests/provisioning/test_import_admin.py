@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Person
-from provisioning import import_admin
+from provisioning import import_admin, services
 from provisioning.models import ImportJob
 from provisioning.tasks import apply_import_task, plan_import_task
 from tests.factories import PersonFactory
@@ -713,7 +713,8 @@ def test_export_applies_the_people_lists_filters_and_search(admin_client):
 
     response = admin_client.get(url("export", "csv") + "?department=Engineering")
     assert response.status_code == 200
-    rows = csv_rows(response.content)
+    assert response.streaming
+    rows = csv_rows(b"".join(response.streaming_content))
     assert rows[0] == TEMPLATE_HEADER
     assert [r[0] for r in rows[1:]] == ["ada@example.com", "bob@example.com"]
     assert rows[1][7] == "'=cmd()"
@@ -722,8 +723,41 @@ def test_export_applies_the_people_lists_filters_and_search(admin_client):
     rows = xlsx_rows(response.content)
     assert [r[0] for r in rows[1:]] == ["bob@example.com"]
 
-    everyone = csv_rows(admin_client.get(url("export", "csv")).content)
+    everyone = csv_rows(b"".join(admin_client.get(url("export", "csv")).streaming_content))
     assert len(everyone) == 1 + Person.objects.count()
+
+
+def test_csv_export_streams_people_in_pieces_with_their_managers(admin_client, monkeypatch):
+    monkeypatch.setattr(services, "EXPORT_CHUNK", 2)
+    boss = PersonFactory(
+        email="boss@example.com",
+        external_id="007",
+        phone_number="+442079460018",
+        department="Treasury",
+    )
+    for name in ("ann", "ben", "cy"):
+        PersonFactory(
+            email=f"{name}@example.com",
+            manager=boss,
+            status=Person.Status.INVITED,
+            department="Treasury",
+        )
+
+    response = admin_client.get(url("export", "csv") + "?department=Treasury")
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="people-')
+    pieces = list(response.streaming_content)
+    # The header, then two people a piece.
+    assert len(pieces) == 1 + 2
+    rows = csv_rows(b"".join(pieces))
+    assert rows[0] == TEMPLATE_HEADER
+    assert [(r[0], r[1], r[5], r[6], r[9], r[11]) for r in rows[1:]] == [
+        ("boss@example.com", "007", "", "", "'+44 20 7946 0018", "Awaiting invitation"),
+        ("ann@example.com", "", "boss@example.com", "007", "", "Invited"),
+        ("ben@example.com", "", "boss@example.com", "007", "", "Invited"),
+        ("cy@example.com", "", "boss@example.com", "007", "", "Invited"),
+    ]
 
 
 # --- roles ------------------------------------------------------------------------
