@@ -82,11 +82,12 @@ def dispatch_due_invitations(*, now: datetime | None = None) -> DispatchResult:
 
     Creates the emails of invitations whose send time has come and of reminders
     due on the configured days, marks emails whose worker died mid-send as
-    failed, and enqueues one send task per queued email (again after
-    REQUEUE_AFTER if it was not picked up). Safe to run concurrently and often.
+    failed, and puts queued emails on the broker in batches (again after
+    REQUEUE_AFTER if they were not picked up), each chunk as soon as it
+    exists. Safe to run concurrently and often.
     """
     now = now or timezone.now()
-    invitations = _materialise(_due_invitations(now), Delivery.Kind.INVITATION, 0)
+    invitations, enqueued = _materialise(_due_invitations(now), Delivery.Kind.INVITATION, 0, now)
     reminders = 0
     days = reminder_days()
     for index, day in enumerate(days):
@@ -98,23 +99,11 @@ def dispatch_due_invitations(*, now: datetime | None = None) -> DispatchResult:
         if index + 1 < len(days):
             # Someone past the next reminder's day gets that one instead.
             qs = qs.filter(sent_at__gt=now - timedelta(days=days[index + 1]))
-        reminders += _materialise(qs, Delivery.Kind.REMINDER, index + 1)
+        created, put = _materialise(qs, Delivery.Kind.REMINDER, index + 1, now)
+        reminders += created
+        enqueued += put
     abandoned = _abandon_stuck(now)
-    enqueued = 0
-    while True:
-        with transaction.atomic():
-            ids = list(
-                Delivery.objects.select_for_update(skip_locked=True)
-                .filter(status=Delivery.Status.QUEUED)
-                .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER))
-                .order_by("pk")
-                .values_list("pk", flat=True)[:BATCH_SIZE]
-            )
-            if not ids:
-                break
-            Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
-            transaction.on_commit(partial(enqueue_deliveries, ids))
-        enqueued += len(ids)
+    enqueued += _enqueue(now)
     return DispatchResult(invitations, reminders, enqueued, abandoned)
 
 
@@ -127,17 +116,43 @@ def _due_invitations(now: datetime) -> QuerySet[Invitation]:
     return Invitation.objects.filter(status=Invitation.Status.SCHEDULED, send_at__lte=now)
 
 
-def _materialise(invitations: QuerySet[Invitation], kind: str, number: int) -> int:
+def _enqueue(now: datetime, **filters: Any) -> int:
+    """Put queued emails not yet (or too long ago) on the broker; return how many."""
+    enqueued = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Delivery.objects.select_for_update(skip_locked=True)
+                .filter(status=Delivery.Status.QUEUED, **filters)
+                .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER))
+                .order_by("pk")
+                .values_list("pk", flat=True)[:BATCH_SIZE]
+            )
+            if not ids:
+                return enqueued
+            Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
+            transaction.on_commit(partial(enqueue_deliveries, ids))
+        enqueued += len(ids)
+
+
+def _materialise(
+    invitations: QuerySet[Invitation], kind: str, number: int, now: datetime
+) -> tuple[int, int]:
+    """Create the queued emails of ``invitations``; return (created, enqueued).
+
+    Each chunk goes on the broker as soon as it exists, so workers start
+    sending while later chunks are still being created.
+    """
     pending = invitations.exclude(
         Exists(Delivery.objects.filter(invitation=OuterRef("pk"), kind=kind, number=number))
     )
-    total = last = 0
+    total = enqueued = last = 0
     while True:
         ids = list(
             pending.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE]
         )
         if not ids:
-            return total
+            return total, enqueued
         last = ids[-1]
         with transaction.atomic():
             # The unique (invitation, kind, number) makes a concurrent run's
@@ -150,6 +165,7 @@ def _materialise(invitations: QuerySet[Invitation], kind: str, number: int) -> i
                 delivery_status=Delivery.Status.QUEUED, delivery_error=""
             )
         total += len(ids)
+        enqueued += _enqueue(now, invitation_id__in=ids, kind=kind, number=number)
 
 
 def _abandon_stuck(now: datetime) -> int:

@@ -33,7 +33,7 @@ BATCH_SIZE = 1000
 DIRECT_ENQUEUE_LIMIT = 50
 # Emails one send task claims and sends over one mail session. A worker lost
 # mid-batch leaves its claimed emails to be marked failed, never sent twice.
-SEND_BATCH_SIZE = 200
+SEND_BATCH_SIZE = 100
 SUPERSEDED = "Replaced by a newer link."
 SELF_SERVICE = Actor(kind="system", label="Self-service new link request")
 
