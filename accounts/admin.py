@@ -21,12 +21,15 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import (
     AutocompleteSelectFilter,
     ChoicesDropdownFilter,
     RangeDateFilter,
 )
+from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
 from accounts import selectors, services
@@ -46,6 +49,7 @@ from accounts.admin_views import (
 from accounts.exceptions import DomainError
 from accounts.forms import AllowedDomainForm, DeactivateForm, PersonForm
 from accounts.models import AllowedDomain, LifecycleEvent, Person
+from accounts.resources import LifecycleEventResource
 
 REPORTS_SHOWN = 50
 EVENTS_SHOWN = 50
@@ -452,7 +456,9 @@ class PersonAdmin(InvitationAdminMixin, FastCheckboxMixin, ServiceAdmin):
 
 
 @admin.register(LifecycleEvent)
-class LifecycleEventAdmin(FastCheckboxMixin, ModelAdmin):
+class LifecycleEventAdmin(FastCheckboxMixin, ExportMixin, ModelAdmin):
+    """The audit log: read-only, exported as the changelist shows it (filters applied)."""
+
     list_display = ("created_at", "action", "subject_link", "actor_label", "changes_summary")
     list_filter = (
         ("action", ChoicesDropdownFilter),
@@ -476,6 +482,15 @@ class LifecycleEventAdmin(FastCheckboxMixin, ModelAdmin):
         "reason",
         "changes",
     )
+    # Export only: the audit log is written by accounts.services alone.
+    resource_classes = [LifecycleEventResource]
+    export_form_class = ExportForm
+    export_formats = [CSV, XLSX]
+    # A byte-order mark, so Excel reads accents in CSV (as the people export does).
+    to_encoding = "utf-8-sig"
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import IO, Any
 
+from accounts.spreadsheets import FORMULA_START, neutralise
 from provisioning.exceptions import FileTooLarge, UnreadableFile
 from provisioning.records import ATTRIBUTE_LABELS, RECORD_ATTRIBUTES, ExternalRecord, RowView
 
@@ -484,7 +485,7 @@ def _records_from_rows(
         values: dict[str, Any] = {}
         for index, attribute in text_plan:
             value = cells[index]
-            if value and value[0] == "'" and len(value) > 1 and value[1] in "=+-@\t\r":
+            if value[:1] == "'" and value[1:].startswith(FORMULA_START):
                 # Written by a neutralising export: the rest is the value as stored.
                 values[attribute] = value[1:]
             else:
@@ -824,15 +825,6 @@ def _ods_sheet_names(stream: IO[bytes]) -> list[str]:
 
 
 # --- writing ----------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """Prefix text a spreadsheet would run as a formula with ``'`` (read back as-is)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def write_csv(headers: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
