@@ -20,6 +20,7 @@ from email import message_from_bytes
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import kombu.pools
 import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
@@ -98,6 +99,9 @@ def own_queue(queue: str) -> Iterator[None]:
             channel.client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
         if app._pool is not None:
             app._pool.force_close_all()
+        # kombu also keeps producer pools per connection in a global registry;
+        # drop the closed ones so later tests that publish get fresh pools.
+        kombu.pools.reset()
         app.conf.broker_write_url, app.conf.task_default_queue, app._pool = saved
         app.amqp._producer_pool = saved_producers
 
