@@ -84,8 +84,7 @@ def own_queue(queue: str) -> Iterator[None]:
     """Send this process's tasks, the services' included, to ``queue`` on BROKER."""
     # broker_write_url: the Django-namespaced broker_url cannot be overridden
     # once read, and publishing uses the write URL first.
-    saved = (app.conf.broker_write_url, app.conf.task_default_queue, app._pool)
-    saved_producers = app.amqp._producer_pool
+    saved = (app.conf.broker_write_url, app.conf.task_default_queue)
     app.conf.broker_write_url = BROKER
     app.conf.task_default_queue = queue
     app._pool = None
@@ -99,11 +98,13 @@ def own_queue(queue: str) -> Iterator[None]:
             channel.client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
         if app._pool is not None:
             app._pool.force_close_all()
-        # kombu also keeps producer pools per connection in a global registry;
-        # drop the closed ones so later tests that publish get fresh pools.
+        # kombu keeps connection and producer pools per URL in a global
+        # registry, and BROKER may be the URL the rest of the suite uses: drop
+        # the closed pools and let the app make fresh ones when next asked.
         kombu.pools.reset()
-        app.conf.broker_write_url, app.conf.task_default_queue, app._pool = saved
-        app.amqp._producer_pool = saved_producers
+        app.conf.broker_write_url, app.conf.task_default_queue = saved
+        app._pool = None
+        app.amqp._producer_pool = None
 
 
 @pytest.fixture
