@@ -16,6 +16,11 @@ PASSWORD = "correct horse battery staple"
 STAFF_PLACE = {"department": "IT", "location": "Head office"}
 
 
+def staff_named(first: str, last: str) -> dict[str, str]:
+    # Fixed names too: a random one could match a test's search.
+    return {"first_name": first, "last_name": last, "full_name": f"{first} {last}", **STAFF_PLACE}
+
+
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -52,17 +57,21 @@ def _service_markers(request):
 
 @pytest.fixture
 def admin_user(db):
-    return PersonFactory(admin=True, email="admin@example.com", **STAFF_PLACE)
+    return PersonFactory(admin=True, email="admin@example.com", **staff_named("Alex", "Admin"))
 
 
 @pytest.fixture
 def account_manager(db):
-    return PersonFactory(account_manager=True, email="manager@example.com", **STAFF_PLACE)
+    return PersonFactory(
+        account_manager=True, email="manager@example.com", **staff_named("Morgan", "Manager")
+    )
 
 
 @pytest.fixture
 def auditor(db):
-    return PersonFactory(auditor=True, email="auditor@example.com", **STAFF_PLACE)
+    return PersonFactory(
+        auditor=True, email="auditor@example.com", **staff_named("Avery", "Auditor")
+    )
 
 
 @pytest.fixture
