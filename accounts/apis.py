@@ -60,6 +60,16 @@ class ApiView(IdempotentPostMixin, APIView):
     # Cursor pagination order, read by portal.api.IdCursorPagination.
     cursor_ordering = "id"
 
+    def act_on_person(
+        self, person_id: int, service: Any, *, status_code: int = status.HTTP_200_OK
+    ) -> Response:
+        """Validate the body, call ``service(person, by=…, **body)``, return its output."""
+        person = _person(person_id)
+        data = self.InputSerializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        result = service(person, by=self.request.user, **data.validated_data)
+        return Response(self.OutputSerializer(result).data, status=status_code)
+
     def paginate(self, queryset: QuerySet[Any], serializer_class: type) -> Response:
         paginator = api_settings.DEFAULT_PAGINATION_CLASS()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
@@ -255,11 +265,7 @@ class PersonUpdateApi(ApiView):
         request=InputSerializer, responses=PersonOutputSerializer, operation_id="people_update"
     )
     def post(self, request: Request, person_id: int) -> Response:
-        person = _person(person_id)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        person = services.update_person(person, by=request.user, **data.validated_data)
-        return Response(self.OutputSerializer(person).data)
+        return self.act_on_person(person_id, services.update_person)
 
 
 class PersonInviteApi(ApiView):
@@ -279,11 +285,7 @@ class PersonInviteApi(ApiView):
         operation_id="people_invite",
     )
     def post(self, request: Request, person_id: int) -> Response:
-        person = _person(person_id)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        invitation = invite_person(person, by=request.user, **data.validated_data)
-        return Response(self.OutputSerializer(invitation).data, status=status.HTTP_201_CREATED)
+        return self.act_on_person(person_id, invite_person, status_code=status.HTTP_201_CREATED)
 
 
 class PersonRemindApi(ApiView):
@@ -300,10 +302,7 @@ class PersonRemindApi(ApiView):
         request=None, responses=InvitationOutputSerializer, operation_id="people_remind"
     )
     def post(self, request: Request, person_id: int) -> Response:
-        person = _person(person_id)
-        self.InputSerializer(data=request.data).is_valid(raise_exception=True)
-        invitation = remind_person(person, by=request.user)
-        return Response(self.OutputSerializer(invitation).data)
+        return self.act_on_person(person_id, remind_person)
 
 
 class PersonRevokeInvitationApi(ApiView):
@@ -319,11 +318,7 @@ class PersonRevokeInvitationApi(ApiView):
         operation_id="people_revoke_invitation",
     )
     def post(self, request: Request, person_id: int) -> Response:
-        person = _person(person_id)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        person = revoke_invitation(person, by=request.user, **data.validated_data)
-        return Response(self.OutputSerializer(person).data)
+        return self.act_on_person(person_id, revoke_invitation)
 
 
 class PersonDeactivateApi(ApiView):
@@ -339,11 +334,7 @@ class PersonDeactivateApi(ApiView):
         operation_id="people_deactivate",
     )
     def post(self, request: Request, person_id: int) -> Response:
-        person = _person(person_id)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        person = services.deactivate_person(person, by=request.user, **data.validated_data)
-        return Response(self.OutputSerializer(person).data)
+        return self.act_on_person(person_id, services.deactivate_person)
 
 
 class PersonReactivateApi(ApiView):
@@ -359,11 +350,7 @@ class PersonReactivateApi(ApiView):
         operation_id="people_reactivate",
     )
     def post(self, request: Request, person_id: int) -> Response:
-        person = _person(person_id)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        person = services.reactivate_person(person, by=request.user, **data.validated_data)
-        return Response(self.OutputSerializer(person).data)
+        return self.act_on_person(person_id, services.reactivate_person)
 
 
 class PersonDeleteApi(ApiView):
