@@ -60,14 +60,13 @@ class ApiView(IdempotentPostMixin, APIView):
     # Cursor pagination order, read by portal.api.IdCursorPagination.
     cursor_ordering = "id"
 
-    def act_on_person(
-        self, person_id: int, service: Any, *, status_code: int = status.HTTP_200_OK
+    def act(
+        self, subject: Any, service: Any, *, status_code: int = status.HTTP_200_OK, **fixed: Any
     ) -> Response:
-        """Validate the body, call ``service(person, by=…, **body)``, return its output."""
-        person = _person(person_id)
+        """Validate the body, call ``service(subject, by=…, **fixed, **body)``, show its result."""
         data = self.InputSerializer(data=self.request.data)
         data.is_valid(raise_exception=True)
-        result = service(person, by=self.request.user, **data.validated_data)
+        result = service(subject, by=self.request.user, **fixed, **data.validated_data)
         return Response(self.OutputSerializer(result).data, status=status_code)
 
     def paginate(self, queryset: QuerySet[Any], serializer_class: type) -> Response:
@@ -265,7 +264,7 @@ class PersonUpdateApi(ApiView):
         request=InputSerializer, responses=PersonOutputSerializer, operation_id="people_update"
     )
     def post(self, request: Request, person_id: int) -> Response:
-        return self.act_on_person(person_id, services.update_person)
+        return self.act(_person(person_id), services.update_person)
 
 
 class PersonInviteApi(ApiView):
@@ -285,7 +284,7 @@ class PersonInviteApi(ApiView):
         operation_id="people_invite",
     )
     def post(self, request: Request, person_id: int) -> Response:
-        return self.act_on_person(person_id, invite_person, status_code=status.HTTP_201_CREATED)
+        return self.act(_person(person_id), invite_person, status_code=status.HTTP_201_CREATED)
 
 
 class PersonRemindApi(ApiView):
@@ -302,7 +301,7 @@ class PersonRemindApi(ApiView):
         request=None, responses=InvitationOutputSerializer, operation_id="people_remind"
     )
     def post(self, request: Request, person_id: int) -> Response:
-        return self.act_on_person(person_id, remind_person)
+        return self.act(_person(person_id), remind_person)
 
 
 class PersonRevokeInvitationApi(ApiView):
@@ -318,7 +317,7 @@ class PersonRevokeInvitationApi(ApiView):
         operation_id="people_revoke_invitation",
     )
     def post(self, request: Request, person_id: int) -> Response:
-        return self.act_on_person(person_id, revoke_invitation)
+        return self.act(_person(person_id), revoke_invitation)
 
 
 class PersonDeactivateApi(ApiView):
@@ -334,7 +333,7 @@ class PersonDeactivateApi(ApiView):
         operation_id="people_deactivate",
     )
     def post(self, request: Request, person_id: int) -> Response:
-        return self.act_on_person(person_id, services.deactivate_person)
+        return self.act(_person(person_id), services.deactivate_person)
 
 
 class PersonReactivateApi(ApiView):
@@ -350,7 +349,7 @@ class PersonReactivateApi(ApiView):
         operation_id="people_reactivate",
     )
     def post(self, request: Request, person_id: int) -> Response:
-        return self.act_on_person(person_id, services.reactivate_person)
+        return self.act(_person(person_id), services.reactivate_person)
 
 
 class PersonDeleteApi(ApiView):

@@ -209,11 +209,9 @@ class ImportJobConfirmApi(ApiView):
         operation_id="imports_confirm",
     )
     def post(self, request: Request, import_id: int) -> Response:
-        job = _job(import_id)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        job = services.confirm_import(job, by=request.user, **data.validated_data)
-        return Response(self.OutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return self.act(
+            _job(import_id), services.confirm_import, status_code=status.HTTP_202_ACCEPTED
+        )
 
 
 # --- SCIM targets -----------------------------------------------------------------
@@ -312,10 +310,9 @@ class ScimTargetSyncApi(ApiView):
         operation_id="scim_targets_sync",
     )
     def post(self, request: Request, target_id: int) -> Response:
-        target = _target(target_id)
-        self.InputSerializer(data=request.data).is_valid(raise_exception=True)
-        run = scim_services.start_sync(target, by=request.user)
-        return Response(self.OutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return self.act(
+            _target(target_id), scim_services.start_sync, status_code=status.HTTP_202_ACCEPTED
+        )
 
 
 class ScimRunListApi(ApiView):
@@ -429,13 +426,12 @@ class IdentitySourceSyncApi(ApiView):
         operation_id="sources_sync",
     )
     def post(self, request: Request, source_id: int) -> Response:
-        source = _source(source_id)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        run = idp_services.run_sync(
-            source, by=request.user, trigger=SyncRun.Trigger.MANUAL, **data.validated_data
+        return self.act(
+            _source(source_id),
+            idp_services.run_sync,
+            status_code=status.HTTP_201_CREATED,
+            trigger=SyncRun.Trigger.MANUAL,
         )
-        return Response(self.OutputSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
 class SyncRunListApi(ApiView):
