@@ -47,6 +47,7 @@ from accounts.services import (
     record_events_bulk,
     require,
 )
+from portal.db import BULK_ROWS, refresh_statistics
 from provisioning import selectors
 from provisioning.exceptions import (
     ConfirmationRequired,
@@ -749,7 +750,10 @@ def apply_plan(job: ImportJob, *, by: Actorish, actor: Actor | None = None) -> d
         (Action.REACTIVATE, LifecycleEvent.Action.REACTIVATED),
     ):
         publish([e["person_id"] for e in entries[action]], event_action)
-    return {action: len(items) for action, items in entries.items()}
+    counts = {action: len(items) for action, items in entries.items()}
+    if sum(counts.values()) >= BULK_ROWS:
+        transaction.on_commit(partial(refresh_statistics, Person, LifecycleEvent))
+    return counts
 
 
 def insert_rows(

@@ -24,8 +24,6 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connections, transaction
 from django.db.models import (
-    Case,
-    CharField,
     DateTimeField,
     Exists,
     F,
@@ -33,13 +31,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
-from accounts.invitations.emails import build_message
+from accounts.invitations.emails import Links, build_message
 from accounts.invitations.invites import (
     BATCH_SIZE,
     OPEN,
@@ -49,6 +46,7 @@ from accounts.invitations.invites import (
 )
 from accounts.models import Invitation, InvitationDelivery, Person
 from accounts.tokens import hash_token, new_token
+from portal.db import BULK_ROWS, refresh_statistics
 
 Delivery = InvitationDelivery
 # A queued email not picked up within this time is put on the broker again
@@ -116,14 +114,14 @@ def _due_invitations(now: datetime) -> QuerySet[Invitation]:
     return Invitation.objects.filter(status=Invitation.Status.SCHEDULED, send_at__lte=now)
 
 
-def _enqueue(now: datetime, **filters: Any) -> int:
+def _enqueue(now: datetime) -> int:
     """Put queued emails not yet (or too long ago) on the broker; return how many."""
     enqueued = 0
     while True:
         with transaction.atomic():
             ids = list(
                 Delivery.objects.select_for_update(skip_locked=True)
-                .filter(status=Delivery.Status.QUEUED, **filters)
+                .filter(status=Delivery.Status.QUEUED)
                 .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER))
                 .order_by("pk")
                 .values_list("pk", flat=True)[:BATCH_SIZE]
@@ -140,7 +138,7 @@ def _materialise(
 ) -> tuple[int, int]:
     """Create the queued emails of ``invitations``; return (created, enqueued).
 
-    Each chunk goes on the broker as soon as it exists, so workers start
+    Each chunk goes on the broker as soon as it commits, so workers start
     sending while later chunks are still being created.
     """
     pending = invitations.exclude(
@@ -164,8 +162,26 @@ def _materialise(
             Invitation.objects.filter(pk__in=ids).update(
                 delivery_status=Delivery.Status.QUEUED, delivery_error=""
             )
+            # Rows a concurrent run created and put on the broker are not ours
+            # to put there again.
+            put = _update_returning_pks(
+                Delivery.objects.filter(
+                    invitation_id__in=ids,
+                    kind=kind,
+                    number=number,
+                    status=Delivery.Status.QUEUED,
+                    enqueued_at__isnull=True,
+                ),
+                enqueued_at=now,
+            )
+            if not total and len(ids) >= BULK_ROWS:
+                # Workers plan their claims from these statistics: refresh
+                # them once, before the first chunk reaches a worker.
+                transaction.on_commit(partial(refresh_statistics, Delivery))
+            if put:
+                transaction.on_commit(partial(enqueue_deliveries, sorted(put)))
         total += len(ids)
-        enqueued += _enqueue(now, invitation_id__in=ids, kind=kind, number=number)
+        enqueued += len(put)
 
 
 def _abandon_stuck(now: datetime) -> int:
@@ -325,22 +341,34 @@ def _claim(delivery_ids: Sequence[int], now: datetime) -> dict[int, str]:
     """Claim the queued emails among ``delivery_ids``; return their new tokens.
 
     One conditional UPDATE (queued → sending): of several workers or tasks
-    holding the same ids, each row goes to exactly one of them.
+    holding the same ids, each row goes to exactly one of them. The link's
+    hash is stored by the claim itself; its token leaves this process only in
+    the email, which is sent only if every check passes. Written as SQL: the
+    ORM's CASE of a hundred WHENs costs more to compile than the UPDATE takes.
     """
     tokens = {pk: new_token() for pk in dict.fromkeys(delivery_ids)}
-    # The link's hash is stored by the claim itself; its token leaves this
-    # process only in the email, which is sent only if every check passes.
-    won = _update_returning_pks(
-        Delivery.objects.filter(pk__in=list(tokens), status=Delivery.Status.QUEUED),
-        status=Delivery.Status.SENDING,
-        attempted_at=now,
-        attempts=F("attempts") + 1,
-        token_hash=Case(
-            *(When(pk=pk, then=Value(hash_token(token))) for pk, token in tokens.items()),
-            output_field=CharField(),
-        ),
+    if not tokens:
+        return {}
+    connection = connections[Delivery.objects.db]
+    ops = connection.ops
+    column = {f.name: ops.quote_name(f.column) for f in Delivery._meta.concrete_fields}
+    each = ", ".join(["%s"] * len(tokens))
+    sql = (
+        f"UPDATE {ops.quote_name(Delivery._meta.db_table)} SET "
+        f"{column['status']} = %s, {column['attempted_at']} = %s, "
+        f"{column['attempts']} = {column['attempts']} + 1, "
+        f"{column['token_hash']} = CASE {column['id']}"
+        f"{' WHEN %s THEN %s' * len(tokens)} END "
+        f"WHERE {column['id']} IN ({each}) AND {column['status']} = %s "
+        f"RETURNING {column['id']}"
     )
-    return {pk: tokens[pk] for pk in won}
+    params: list[Any] = [Delivery.Status.SENDING, ops.adapt_datetimefield_value(now)]
+    for pk, token in tokens.items():
+        params += [pk, hash_token(token)]
+    params += [*tokens, Delivery.Status.QUEUED]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {pk: tokens[pk] for (pk,) in cursor.fetchall()}
 
 
 def _mark_sending(
@@ -411,6 +439,7 @@ def send_invitation_emails(delivery_ids: Sequence[int]) -> list[str]:
             .order_by("pk")
         )
         expires = now + timedelta(days=expiry_days())
+        links = Links.resolve()
         sendable = _mark_sending(deliveries, now, expires)
         outcomes.add(
             (d for d in deliveries if d.invitation_id not in sendable),
@@ -421,7 +450,8 @@ def send_invitation_emails(delivery_ids: Sequence[int]) -> list[str]:
         try:
             for delivery in deliveries:
                 if delivery.invitation_id in sendable:
-                    _send_one(delivery, tokens[delivery.pk], expires, sendable, outcomes)
+                    email = _build(delivery, tokens[delivery.pk], expires, sendable, links)
+                    _send_one(delivery, email, outcomes)
         finally:
             outcomes.record()
     seen: set[int] = set()
@@ -432,17 +462,17 @@ def send_invitation_emails(delivery_ids: Sequence[int]) -> list[str]:
     return result
 
 
-def _send_one(
+def _build(
     delivery: InvitationDelivery,
     token: str,
     expires: datetime,
     sendable: dict[int, datetime | None],
-    outcomes: _Outcomes,
-) -> None:
+    links: Links,
+) -> EmailMessage:
     invitation = delivery.invitation
     earlier = sendable[invitation.pk]
     is_first = delivery.kind == Delivery.Kind.INVITATION
-    email = build_message(
+    return build_message(
         template="invitation" if is_first else "reminder",
         person=invitation.person,
         token=token,
@@ -450,7 +480,11 @@ def _send_one(
         message=invitation.message,
         expires_at=earlier if earlier is not None and earlier > expires else expires,
         reminder_number=delivery.number,
+        links=links,
     )
+
+
+def _send_one(delivery: InvitationDelivery, email: EmailMessage, outcomes: _Outcomes) -> None:
     try:
         _deliver(email)
     except _RETRYABLE as exc:

@@ -23,6 +23,7 @@ from accounts.invitations import ratelimit
 from accounts.invitations.exceptions import RateLimited
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
 from accounts.services import Actorish, publish, record_event, require
+from portal.db import BULK_ROWS, refresh_statistics
 
 Delivery = InvitationDelivery
 OPEN = Invitation.OPEN_STATUSES
@@ -307,6 +308,8 @@ def invite_people(
             result.invitations += _invite_locked(
                 invitable, by=by, send_at=when, message=message, now=now
             )
+        if len(result.invitations) >= BULK_ROWS:
+            transaction.on_commit(partial(refresh_statistics, Person, Invitation))
     return result
 
 

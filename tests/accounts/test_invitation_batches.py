@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from accounts.invitation_tasks import send_invitations_task
 from accounts.invitations import invite_people, remind_people
+from accounts.invitations.delivery import dispatch_due_invitations
 from accounts.models import Invitation, InvitationDelivery, Person
 from tests.factories import PersonFactory
 
@@ -84,3 +88,35 @@ def test_batch_costs_the_same_queries_for_one_email_or_twenty(
     with django_assert_num_queries(5):
         assert send_invitations_task(rest) == {"sent": 20}
     assert len(mailoutbox) == 21
+
+
+def _estimated_rows(sql: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        return cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
+
+
+@pytest.mark.postgres
+def test_bulk_invitation_and_dispatch_let_the_planner_see_the_new_rows(
+    admin_user, django_capture_on_commit_callbacks
+):
+    # Without fresh statistics PostgreSQL believes hardly anyone is Invited
+    # and no email is queued, and plans every sending batch as a scan of all
+    # of them.
+    Person.objects.bulk_create(
+        Person(email=f"bulk{i}@example.org", first_name="Bulk", password="!") for i in range(1000)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        invite_people(
+            Person.objects.filter(email__startswith="bulk"),
+            by=admin_user,
+            send_at=timezone.now() + timedelta(minutes=5),
+        )
+    assert _estimated_rows("SELECT * FROM accounts_person WHERE status = 'invited'") > 500
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        dispatch_due_invitations(now=timezone.now() + timedelta(minutes=6))
+
+    assert callbacks, "the emails were put on the broker"
+    queued = "SELECT * FROM accounts_invitationdelivery WHERE status = 'queued'"
+    assert _estimated_rows(queued) > 500
