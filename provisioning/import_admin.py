@@ -21,7 +21,6 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseNotAllowed,
     HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
@@ -29,6 +28,8 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
@@ -469,59 +470,57 @@ class ImportJobAdmin(ModelAdmin):
         }
 
     # --- choices on the preview ---------------------------------------------
-    def columns_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+    def _job_to_apply(self, request: HttpRequest, job_id: int) -> ImportJob:
+        """The import whose preview ``request``'s user may change and confirm."""
         job = self._job(request, job_id)
         if not self.can_apply(request, job):
             raise PermissionDenied
-        form = ColumnMappingForm(request.POST, job=job)
-        if not form.is_valid():
-            return self._render_job(request, job, mapping_form=form, status=400)
+        return job
+
+    def _replan(
+        self, request: HttpRequest, job: ImportJob, done: str = "", **choices: Any
+    ) -> HttpResponse:
+        """Make the preview again with ``choices``; say ``done`` if that worked."""
         try:
-            self._plan(request, job, mapping=form.mapping())
+            self._plan(request, job, **choices)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
-            self.message_user(request, "The preview is made again with your column choices.")
+            if done:
+                self.message_user(request, done)
         return HttpResponseRedirect(self._url("change", job.pk))
 
+    @method_decorator(require_POST)
+    def columns_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        job = self._job_to_apply(request, job_id)
+        form = ColumnMappingForm(request.POST, job=job)
+        if not form.is_valid():
+            return self._render_job(request, job, mapping_form=form, status=400)
+        return self._replan(
+            request,
+            job,
+            "The preview is made again with your column choices.",
+            mapping=form.mapping(),
+        )
+
+    @method_decorator(require_POST)
     def sheet_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        job = self._job(request, job_id)
-        if not self.can_apply(request, job):
-            raise PermissionDenied
+        job = self._job_to_apply(request, job_id)
         form = SheetForm(request.POST, job=job)
         if not form.is_valid():
             return self._render_job(request, job, sheet_form=form, status=400)
         sheet = form.cleaned_data["sheet"]
-        try:
-            self._plan(request, job, sheet=sheet)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-        else:
-            self.message_user(request, f"The preview is made again from the sheet “{sheet}”.")
-        return HttpResponseRedirect(self._url("change", job.pk))
+        return self._replan(
+            request, job, f"The preview is made again from the sheet “{sheet}”.", sheet=sheet
+        )
 
+    @method_decorator(require_POST)
     def replan_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        job = self._job(request, job_id)
-        if not self.can_apply(request, job):
-            raise PermissionDenied
-        try:
-            self._plan(request, job)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-        return HttpResponseRedirect(self._url("change", job.pk))
+        return self._replan(request, self._job_to_apply(request, job_id))
 
+    @method_decorator(require_POST)
     def confirm_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        job = self._job(request, job_id)
-        if not self.can_apply(request, job):
-            raise PermissionDenied
+        job = self._job_to_apply(request, job_id)
         form = ConfirmForm(request.POST, job=job, invite_modes=invite_modes_for(request.user))
         if not form.is_valid():
             return self._render_job(request, job, confirm_form=form, status=400)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
+
+from tests.servers import free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,12 +31,6 @@ for _ in range(100):
 event = person.events.filter(action="deactivated").first()
 print("STATUS", person.status, event.reason if event else "-")
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _children_of(pid: int) -> list[int]:
@@ -63,7 +58,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_make_run_serves_runs_tasks_on_embedded_broker_and_stops_cleanly(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
     env.update(ROSTER_VAR_DIR=str(tmp_path), PORT=str(port), DEMO="", PYTHONUNBUFFERED="1")
     runner = subprocess.Popen(

@@ -7,10 +7,8 @@ overlapping dispatcher runs; each person must receive exactly one email.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +20,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import kombu.pools
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import connection
 from django.utils import timezone
 
@@ -31,6 +28,7 @@ from accounts.invitation_tasks import send_due_invitations_task, send_invitation
 from accounts.invitations import invite_person
 from accounts.models import InvitationDelivery
 from portal.celery import app
+from tests import servers
 from tests.factories import PersonFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -41,36 +39,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BROKER = "redis://127.0.0.1:6379/14"
 
 
-class Sink:
-    """An SMTP server's message handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        with self._lock:
-            self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-    def recipients(self) -> list[str]:
-        with self._lock:
-            return sorted(rcpt for rcpts, _ in self.messages for rcpt in rcpts)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_sink():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield sink, controller.port
-    controller.stop()
+    with servers.mail_server() as served:
+        yield served
 
 
 def _worker_database_url() -> str:
@@ -178,7 +150,7 @@ def test_two_workers_send_each_invitation_exactly_once(smtp_sink, start_workers)
         _run_two_workers(sink, port, queue, start_workers)
 
 
-def _run_two_workers(sink: Sink, port: int, queue: str, start_workers) -> None:
+def _run_two_workers(sink: servers.MailSink, port: int, queue: str, start_workers) -> None:
     admin = PersonFactory(admin=True, email="admin@example.com")
     now_person = PersonFactory(email="now@example.com")
     scheduled_person = PersonFactory(email="scheduled@example.com")
@@ -211,7 +183,7 @@ def _run_two_workers(sink: Sink, port: int, queue: str, start_workers) -> None:
     # Let any duplicate still in flight arrive before counting.
     time.sleep(2)
     assert sink.recipients() == ["now@example.com", "scheduled@example.com"]
-    for _, content in sink.messages:
+    for _, content in sink.received():
         message = message_from_bytes(content)
         assert message["Subject"] == f"{admin.display_name} invited you to Roster"
         assert "https://roster.example.test/invitation/" in message.as_string()

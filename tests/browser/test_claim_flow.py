@@ -7,18 +7,16 @@ The invitation goes through the real send path to a real SMTP server
 from __future__ import annotations
 
 import re
-import socket
-import threading
 import urllib.request
 from email import message_from_bytes
 from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from accounts.invitation_tasks import send_due_invitations_task, send_invitations_task
 from accounts.invitations import invite_person
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
+from tests import servers
 from tests.factories import PersonFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,44 +25,18 @@ PASSPHRASE = "a sturdy claim passphrase"
 LINK_RE = re.compile(r"https?://[^\s\"<>]+/invitation/[A-Za-z0-9_-]{20,}/")
 
 
-class Sink:
-    """An SMTP server's message handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        with self._lock:
-            self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-    def received(self) -> list[tuple[list[str], bytes]]:
-        with self._lock:
-            return list(self.messages)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def mail_server(settings, live_server):
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.ROSTER_BASE_URL = live_server.url
-    yield sink
-    controller.stop()
+    with servers.mail_server() as (sink, port):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = port
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.ROSTER_BASE_URL = live_server.url
+        yield sink
 
 
 def _text_part(message: Message) -> str:
@@ -74,7 +46,7 @@ def _text_part(message: Message) -> str:
     raise AssertionError("the email has no text part")
 
 
-def _invite_and_send(person: Person, sink: Sink) -> str:
+def _invite_and_send(person: Person, sink: servers.MailSink) -> str:
     """Invite ``person`` through the services, send the email, return its claim link."""
     admin = PersonFactory(admin=True, email="admin@example.com")
     invite_person(person, by=admin)

@@ -581,6 +581,18 @@ def test_deactivating_more_than_the_threshold_needs_the_typed_confirmation(
     ]
 
 
+@pytest.mark.parametrize("view", ["columns", "sheet", "replan", "confirm"])
+def test_preview_choices_and_confirmation_refuse_a_plain_get(admin_client, view):
+    job = uploaded(admin_client, [["ada@example.com", "Ada", "", "", ""]])
+
+    response = admin_client.get(url(view, job.pk))
+
+    assert response.status_code == 405
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY
+    assert not Person.objects.filter(email="ada@example.com").exists()
+
+
 def test_deactivations_within_the_threshold_need_no_typed_confirmation(admin_client, settings):
     settings.ROSTER_IMPORT_DEACTIVATION_PERCENT = 100
     for name in ("a", "b", "c"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,12 +17,7 @@ from provisioning.scim import services
 from provisioning.scim.client import Capabilities, Credentials, ScimClient
 from provisioning.scim.models import ScimTarget
 from tests.provisioning.scim.faultproxy import FaultProxy
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import free_port
 
 
 @pytest.fixture(scope="session")
