@@ -29,3 +29,7 @@ class CannotDeleteClaimed(DomainError):
 
 class NotAllowed(DomainError):
     """The actor's role does not grant the capability."""
+
+
+class StaffProtected(NotAllowed):
+    """The person holds a staff role, which only a System administrator may change."""

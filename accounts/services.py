@@ -18,6 +18,7 @@ from accounts.exceptions import (
     IllegalTransition,
     InvalidPerson,
     NotAllowed,
+    StaffProtected,
 )
 from accounts.models import AllowedDomain, LifecycleEvent, Person, new_security_stamp
 from accounts.phones import InvalidPhoneNumber, normalise_phone
@@ -41,6 +42,10 @@ ATTRIBUTES = (
     "location",
 )
 MAX_MANAGER_DEPTH = 10_000
+# Actors that act for an operator at the server's shell, or for Roster's own
+# steps (a claim, a self-service link): they may change staff. Imports,
+# identity providers and SCIM clients may not.
+TRUSTED_ACTOR_KINDS = frozenset({"cli", "system"})
 
 
 # --- helpers ----------------------------------------------------------------
@@ -51,6 +56,37 @@ def require(by: Actorish, capability: str) -> None:
     role = by.role if isinstance(by, Actor) else (by.role if by.is_active else Role.NONE)
     if not role_has_capability(role, capability):
         raise NotAllowed("Your role does not allow this action.")
+
+
+def staff_protection(person: Person, *, by: Actorish) -> str | None:
+    """Return why ``by`` may not change ``person``, who holds a staff role; else None.
+
+    Only a System administrator changes the email, password, status or
+    profile of a System administrator, Account manager or Auditor; people
+    may change their own profile. Imports, identity-provider syncs and SCIM
+    clients never change staff, so a directory cannot take over an
+    administrator's account.
+    """
+    if person.role == Role.NONE:
+        return None
+    role = Role(person.role).label
+    if isinstance(by, Actor):
+        if by.kind in TRUSTED_ACTOR_KINDS:
+            return None
+        return (
+            f"{person} holds the {role} role in Roster, so {by.label} may not change or "
+            "deactivate them. A System administrator can, in Roster."
+        )
+    if by.pk == person.pk or (by.is_active and by.role == Role.ADMIN):
+        return None
+    return f"{person} holds the {role} role; only a System administrator may change them."
+
+
+def require_may_change(person: Person, *, by: Actorish) -> None:
+    """Raise StaffProtected unless ``by`` may change ``person`` (see staff_protection)."""
+    reason = staff_protection(person, by=by)
+    if reason:
+        raise StaffProtected(reason)
 
 
 def record_event(
@@ -277,6 +313,7 @@ def update_person(person: Person, *, by: Actorish, **changes: Any) -> Person:
     if unknown:
         raise InvalidPerson(dict.fromkeys(unknown, "This attribute cannot be changed."))
     person = _locked(person)
+    require_may_change(person, by=by)
     values = clean_attributes(changes, person=person)
     auto_full = f"{person.first_name} {person.last_name}".strip()
     if (
@@ -305,7 +342,21 @@ def update_person(person: Person, *, by: Actorish, **changes: Any) -> Person:
     _save_or_explain(person, update_fields=[*fields, "version", "updated_at"])
     record_event(person, LifecycleEvent.Action.UPDATED, by=by, changes=diff)
     publish([person.pk], LifecycleEvent.Action.UPDATED)
+    if "email" in diff:
+        notify_email_changes([(person.pk, diff["email"][0], diff["email"][1])])
     return person
+
+
+def notify_email_changes(changes: Iterable[tuple[int, str, str]]) -> None:
+    """Tell each old address, once the transaction commits, that its email changed.
+
+    ``changes`` holds (person id, old email, new email). The notice lets the
+    owner of the old address spot a change they did not ask for.
+    """
+    from accounts.tasks import notify_email_changed_task
+
+    for person_id, old, new in changes:
+        transaction.on_commit(partial(notify_email_changed_task.delay, person_id, old, new))
 
 
 @transaction.atomic
@@ -320,6 +371,7 @@ def deactivate_person(person: Person, *, by: Actorish, reason: str = "") -> Pers
         raise IllegalTransition(f"{person} is already deactivated.")
     if isinstance(by, Person) and by.pk == person.pk:
         raise IllegalTransition("You cannot deactivate your own account.")
+    require_may_change(person, by=by)
     before = person.status
     person.status = Person.Status.DEACTIVATED
     person.is_active = False
@@ -339,11 +391,15 @@ def deactivate_person(person: Person, *, by: Actorish, reason: str = "") -> Pers
     from accounts.invitations import revoke_open_invitations
 
     revoke_open_invitations(person, reason="The person was deactivated.")
+    changes: dict[str, list[Any]] = {"status": [before, person.status]}
+    revoked = revoke_api_tokens_of([person.pk], now=person.deactivated_at)
+    if revoked:
+        changes["api_tokens"] = [f"{revoked} active", "revoked"]
     record_event(
         person,
         LifecycleEvent.Action.DEACTIVATED,
         by=by,
-        changes={"status": [before, person.status]},
+        changes=changes,
         reason=reason,
     )
     publish([person.pk], LifecycleEvent.Action.DEACTIVATED)
@@ -360,6 +416,7 @@ def reactivate_person(person: Person, *, by: Actorish, reason: str = "") -> Pers
     person = _locked(person)
     if person.status != Person.Status.DEACTIVATED:
         raise IllegalTransition(f"{person} is not deactivated.")
+    require_may_change(person, by=by)
     person.status = Person.Status.ACTIVE if person.has_claimed else Person.Status.STAGED
     person.is_active = person.status == Person.Status.ACTIVE
     person.deactivated_at = None
@@ -386,6 +443,7 @@ def delete_person(person: Person, *, by: Actorish, reason: str = "") -> int:
     """
     require(by, "accounts.delete_person")
     person = _locked(person)
+    require_may_change(person, by=by)
     if person.has_claimed:
         raise CannotDeleteClaimed(
             f"{person} has claimed their account, so it cannot be deleted. Deactivate it instead."
@@ -423,7 +481,7 @@ def _bulk(people: Iterable[Person], service: Any, *, by: Actorish, **kwargs: Any
             try:
                 with transaction.atomic():
                     outcome = service(person, by=by, **kwargs)
-            except (IllegalTransition, CannotDeleteClaimed) as exc:
+            except (IllegalTransition, CannotDeleteClaimed, StaffProtected) as exc:
                 result.skipped.append((person, exc.message))
             else:
                 result.done.append(outcome if isinstance(outcome, Person) else person)
@@ -475,8 +533,12 @@ def set_role(person: Person, *, role: str, by: Actorish) -> Person:
 
 @transaction.atomic
 def set_password(person: Person, *, password: str, by: Actorish) -> Person:
-    """Set a person's password (validated elsewhere) and audit that it happened."""
+    """Set a person's password (validated elsewhere) and audit that it happened.
+
+    Raises StaffProtected when ``by`` may not change this person (a staff member).
+    """
     person = _locked(person)
+    require_may_change(person, by=by)
     person.set_password(password)
     person.save(update_fields=["password", "updated_at"])
     record_event(person, LifecycleEvent.Action.PASSWORD_SET, by=by)
@@ -572,6 +634,18 @@ def deactivated_values(*, now: Any) -> dict[str, Any]:
         "deactivated_at": now,
         "security_stamp": new_security_stamp(),
     }
+
+
+def revoke_api_tokens_of(person_ids: Iterable[int], *, now: Any) -> int:
+    """Revoke the live API tokens of these people (deactivation); return how many.
+
+    A later reactivation does not bring them back: the person needs new ones.
+    """
+    from accounts.models import ApiToken
+
+    return ApiToken.objects.filter(person_id__in=list(person_ids), revoked_at__isnull=True).update(
+        revoked_at=now
+    )
 
 
 def reactivated_values(*, has_claimed: bool) -> dict[str, Any]:

@@ -50,3 +50,26 @@ def purge_idempotency_keys_task() -> int:
     from accounts.idempotency import purge_idempotency_keys
 
     return purge_idempotency_keys()
+
+
+@shared_task(name="accounts.notify_email_changed", autoretry_for=(OSError,), retry_backoff=True)
+def notify_email_changed_task(person_id: int, old_email: str, new_email: str) -> bool:
+    """Tell ``old_email`` that the person's email became ``new_email``.
+
+    Sent even if the person has been deleted since: the old address's owner
+    still deserves to know. Returns whether a message went out.
+    """
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    person = Person.objects.filter(pk=person_id).first()
+    context = {
+        "organisation": settings.ORGANISATION_NAME,
+        "name": person.display_name if person else "",
+        "old_email": old_email,
+        "new_email": new_email,
+    }
+    subject = " ".join(render_to_string("emails/email_changed_subject.txt", context).split())
+    body = render_to_string("emails/email_changed.txt", context)
+    return bool(send_mail(subject, body, None, [old_email]))

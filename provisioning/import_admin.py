@@ -57,6 +57,7 @@ ACTION_LABELS = {
     Action.DEACTIVATE: "Deactivated",
     Action.REACTIVATE: "Reactivated",
     Action.UNCHANGED: "Unchanged",
+    Action.SKIPPED: "Skipped (staff)",
 }
 ROW_LABELS = {**ACTION_LABELS, Action.ERROR: "Error"}
 ACTION_COLOURS = {
@@ -66,6 +67,7 @@ ACTION_COLOURS = {
     Action.DEACTIVATE: "warning",
     Action.REACTIVATE: "success",
     Action.UNCHANGED: "",
+    Action.SKIPPED: "warning",
 }
 STATUS_COLOURS = {
     ImportJob.Status.QUEUED: "info",
@@ -125,6 +127,7 @@ def describe_row(entry: dict[str, Any]) -> dict[str, Any]:
             )
         ],
         "errors": entry.get("errors") or [],
+        "reason": entry.get("reason", ""),
     }
 
 
@@ -228,6 +231,8 @@ class ImportJobAdmin(ModelAdmin):
             parts.append(f"{obj.count_deactivated:,} deactivated")
         if obj.count_reactivated:
             parts.append(f"{obj.count_reactivated:,} reactivated")
+        if obj.count_skipped:
+            parts.append(f"{obj.count_skipped:,} staff skipped")
         if obj.count_errors:
             parts.append(f"{obj.count_errors:,} errors")
         return ", ".join(parts)
@@ -456,8 +461,10 @@ class ImportJobAdmin(ModelAdmin):
                     Action.UNCHANGED,
                     Action.DEACTIVATE,
                     Action.REACTIVATE,
+                    Action.SKIPPED,
                     Action.ERROR,
                 )
+                if name != Action.SKIPPED or job.counts["skipped"]
             ],
             "unknown_columns": job.unresolved_columns,
             "mappable": any(

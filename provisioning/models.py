@@ -75,6 +75,8 @@ class ImportJob(models.Model):
     count_deactivated = models.PositiveIntegerField(default=0)
     count_reactivated = models.PositiveIntegerField(default=0)
     count_errors = models.PositiveIntegerField(default=0)
+    # Rows about staff, whom imports never change.
+    count_skipped = models.PositiveIntegerField(default=0)
     # Deactivations of people missing from a complete list (the guarded kind).
     count_absent = models.PositiveIntegerField(default=0)
     deactivation_threshold = models.PositiveIntegerField(default=0)
@@ -113,6 +115,7 @@ class ImportJob(models.Model):
             "unchanged": self.count_unchanged,
             "deactivated": self.count_deactivated,
             "reactivated": self.count_reactivated,
+            "skipped": self.count_skipped,
             "errors": self.count_errors,
         }
 

@@ -31,9 +31,11 @@ class Action:
     UNCHANGED = "unchanged"
     DEACTIVATE = "deactivate"
     REACTIVATE = "reactivate"
+    # A change to someone who holds a staff role: sources never make it.
+    SKIPPED = "skipped"
     ERROR = "error"
 
-    ALL = ("error", "new", "update", "deactivate", "reactivate", "unchanged")
+    ALL = ("error", "new", "update", "deactivate", "reactivate", "skipped", "unchanged")
     # The key each action is counted under in ImportJob.counts.
     COUNT_KEYS = {
         "new": "new",
@@ -41,6 +43,7 @@ class Action:
         "unchanged": "unchanged",
         "deactivate": "deactivated",
         "reactivate": "reactivated",
+        "skipped": "skipped",
         "error": "errors",
     }
 
@@ -61,7 +64,7 @@ DEFAULT_LABELS = ATTRIBUTE_LABELS
 
 # Snapshot tuple positions (see provisioning.selectors.SNAPSHOT_FIELDS).
 ID, EMAIL, EXT, FIRST, LAST, FULL, MANAGER, TITLE, DEPT, PHONE, LOCATION = range(11)
-STATUS, CLAIMED, VERSION, SOURCE = 11, 12, 13, 14
+STATUS, CLAIMED, VERSION, SOURCE, ROLE = 11, 12, 13, 14, 15
 _FIELD_POS = {
     "email": EMAIL,
     "external_id": EXT,
@@ -74,6 +77,28 @@ _FIELD_POS = {
     "location": LOCATION,
 }
 DEACTIVATED = "deactivated"
+STAFF_ROLE_LABELS = {
+    "admin": "System administrator",
+    "account_manager": "Account manager",
+    "auditor": "Auditor",
+}
+
+
+def staff_skip_reason(person: tuple[Any, ...]) -> str | None:
+    """Why a source may not change this snapshot person (a staff member), or None.
+
+    Only System administrators change staff, in Roster: a spreadsheet or a
+    directory that renames an administrator's email could otherwise take
+    over their account.
+    """
+    role = person[ROLE] if len(person) > ROLE else ""
+    if not role:
+        return None
+    return (
+        f"{person[FULL] or person[EMAIL]} holds the {STAFF_ROLE_LABELS.get(role, role)} role "
+        "in Roster, so imports and identity providers do not change them. A System "
+        "administrator can change them in Roster."
+    )
 
 
 @dataclass
@@ -144,6 +169,8 @@ class PlanRow:
     manager: list[Any] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] | None = None
+    # Why a skipped row changes nothing.
+    reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"row": self.row, "action": self.action, "email": self.email}
@@ -160,6 +187,8 @@ class PlanRow:
             data["errors"] = self.errors
         if self.raw is not None:
             data["raw"] = self.raw
+        if self.reason:
+            data["reason"] = self.reason
         return data
 
 
@@ -430,6 +459,11 @@ def compute_plan(
             before = people[work.pid][STATUS] if work.pid is not None else None
             changes = {**changes, "status": [before, work.status]}
         existing = people[work.pid] if work.pid is not None else None
+        reason = ""
+        if action in (Action.UPDATE, Action.DEACTIVATE, Action.REACTIVATE) and existing:
+            reason = staff_skip_reason(existing) or ""
+            if reason:
+                action = Action.SKIPPED
         rows.append(
             PlanRow(
                 action=action,
@@ -442,6 +476,7 @@ def compute_plan(
                 manager=work.manager_ref,
                 errors=work.errors,
                 raw=dict(record.raw) if work.errors else None,
+                reason=reason,
             )
         )
 
@@ -455,17 +490,7 @@ def compute_plan(
                 and pid not in matched_by
                 and pid != options.actor_id
             ):
-                rows.append(
-                    PlanRow(
-                        action=Action.DEACTIVATE,
-                        row=None,
-                        email=person[EMAIL],
-                        name=person[FULL] or person[EMAIL],
-                        person_id=pid,
-                        version=person[VERSION],
-                        changes={"status": [person[STATUS], DEACTIVATED]},
-                    )
-                )
+                rows.append(absent_row(person))
     threshold = deactivation_threshold(
         population, share=options.deactivation_share, maximum=options.deactivation_max
     )
@@ -474,6 +499,22 @@ def compute_plan(
         source=options.source,
         deactivation_threshold=threshold,
         source_population=population,
+    )
+
+
+def absent_row(person: tuple[Any, ...]) -> PlanRow:
+    """The row for a person a complete list no longer mentions: deactivated,
+    or skipped with the reason when they hold a staff role."""
+    reason = staff_skip_reason(person) or ""
+    return PlanRow(
+        action=Action.SKIPPED if reason else Action.DEACTIVATE,
+        row=None,
+        email=person[EMAIL],
+        name=person[FULL] or person[EMAIL],
+        person_id=person[ID],
+        version=person[VERSION],
+        changes={"status": [person[STATUS], DEACTIVATED]},
+        reason=reason,
     )
 
 

@@ -32,6 +32,7 @@ SNAPSHOT_FIELDS = (
     "claimed_at",
     "version",
     "source",
+    "role",
 )
 _LENGTH_FIELDS = (
     "email",

@@ -42,10 +42,12 @@ from accounts.roles import Role
 from accounts.services import (
     deactivated_values,
     lock_manager_graph,
+    notify_email_changes,
     publish,
     reactivated_values,
     record_events_bulk,
     require,
+    revoke_api_tokens_of,
 )
 from portal.db import BULK_ROWS, refresh_statistics
 from provisioning import selectors
@@ -215,6 +217,7 @@ def plan_import(
     job.count_deactivated = counts["deactivated"]
     job.count_reactivated = counts["reactivated"]
     job.count_errors = counts["errors"] + len(header_errors)
+    job.count_skipped = counts["skipped"]
     job.count_absent = sum(1 for r in plan.rows if r.action == Action.DEACTIVATE and r.row is None)
     job.deactivation_threshold = plan.deactivation_threshold
     job.status = ImportJob.Status.READY
@@ -706,11 +709,14 @@ def apply_plan(job: ImportJob, *, by: Actorish, actor: Actor | None = None) -> d
     # Existing people.
     changed: list[Person] = []
     fields: set[str] = set()
+    email_changes: list[tuple[int, str, str]] = []
     for entry in existing_entries:
         person = people[entry["person_id"]]
         for name, (_, new) in entry.get("changes", {}).items():
             if name == "status":
                 continue
+            if name == "email":
+                email_changes.append((person.pk, person.email, new))
             if name == "manager":
                 person.manager_id = manager_id(entry)
                 fields.add("manager_id")
@@ -736,10 +742,10 @@ def apply_plan(job: ImportJob, *, by: Actorish, actor: Actor | None = None) -> d
             progress.add(len(changed[start : start + BULK]))
 
     # Deactivation revokes open invitations, as accounts' own service does.
-    revoke_open_invitations_of(
-        [e["person_id"] for e in entries[Action.DEACTIVATE]],
-        reason="The person was deactivated.",
-    )
+    deactivated_ids = [e["person_id"] for e in entries[Action.DEACTIVATE]]
+    revoke_open_invitations_of(deactivated_ids, reason="The person was deactivated.")
+    revoke_api_tokens_of(deactivated_ids, now=now)
+    notify_email_changes(email_changes)
 
     # Audit rows and the after-commit event.
     audit(_changed_events(entries, people))

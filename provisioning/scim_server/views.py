@@ -19,7 +19,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from provisioning.scim_server import ratelimit, services
 from provisioning.scim_server.auth import client_for
-from provisioning.scim_server.errors import ScimError, invalid_syntax, invalid_value, not_found
+from provisioning.scim_server.errors import (
+    ScimError,
+    invalid_filter,
+    invalid_syntax,
+    invalid_value,
+    not_found,
+)
 from provisioning.scim_server.mapping import etag, person_to_doc
 from provisioning.scim_server.projection import project
 from provisioning.scim_server.schema import (
@@ -199,6 +205,9 @@ def _search(
 ) -> HttpResponse:
     if filter_text is not None and not isinstance(filter_text, str):
         raise invalid_value("filter must be a string.")
+    if filter_text and "\x00" in filter_text:
+        # PostgreSQL refuses NUL in text; no stored value can hold one.
+        raise invalid_filter("A filter cannot contain the NUL character.")
     page = services.search_people(
         filter_text=filter_text or None,
         start_index=_int(start_index, "startIndex", 1) or 1,

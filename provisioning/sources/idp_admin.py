@@ -178,7 +178,8 @@ def _runs_table(runs: Any) -> str:
             run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             f"{run.duration:.1f} s" if run.duration is not None else "-",
             f"{run.count_new} new, {run.count_updated} updated, {run.count_deactivated} "
-            f"deactivated, {run.count_reactivated} reactivated, {run.count_errors} errors",
+            f"deactivated, {run.count_reactivated} reactivated, {run.count_skipped} staff skipped, "
+            f"{run.count_errors} errors",
         )
         for run in runs
     ]

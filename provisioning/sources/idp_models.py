@@ -170,6 +170,7 @@ class SyncRun(models.Model):
     count_deactivated = models.PositiveIntegerField(default=0)
     count_reactivated = models.PositiveIntegerField(default=0)
     count_errors = models.PositiveIntegerField(default=0)
+    count_skipped = models.PositiveIntegerField(default=0)
     count_linked = models.PositiveIntegerField(default=0)
     count_conflicts = models.PositiveIntegerField(default=0)
     deactivation_threshold = models.PositiveIntegerField(default=0)
@@ -225,6 +226,7 @@ class SyncRun(models.Model):
             "deactivated": self.count_deactivated,
             "reactivated": self.count_reactivated,
             "errors": self.count_errors,
+            "skipped": self.count_skipped,
             "linked": self.count_linked,
             "conflicts": self.count_conflicts,
         }

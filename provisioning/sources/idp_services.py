@@ -36,14 +36,12 @@ from provisioning.reconcile import (
     DEACTIVATED,
     DEFAULT_LABELS,
     EMAIL,
-    FULL,
     SOURCE,
     STATUS,
-    VERSION,
     Action,
     Plan,
     PlanOptions,
-    PlanRow,
+    absent_row,
     compute_plan,
     deactivation_threshold,
 )
@@ -512,17 +510,7 @@ def _deactivate_missing(plan: Plan, snapshot: Any, *, owned: set[int]) -> None:
         person = snapshot.people.get(pid)
         if person is None or person[STATUS] == DEACTIVATED:
             continue
-        plan.rows.append(
-            PlanRow(
-                action=Action.DEACTIVATE,
-                row=None,
-                email=person[EMAIL],
-                name=person[FULL] or person[EMAIL],
-                person_id=pid,
-                version=person[VERSION],
-                changes={"status": [person[STATUS], DEACTIVATED]},
-            )
-        )
+        plan.rows.append(absent_row(person))
 
 
 def _owners(source: IdentitySource) -> tuple[set[int], dict[int, str]]:
@@ -657,6 +645,7 @@ def _plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool)
         count_deactivated=counts["deactivated"],
         count_reactivated=counts["reactivated"],
         count_errors=counts["errors"],
+        count_skipped=counts["skipped"],
         deactivation_threshold=plan.deactivation_threshold,
         planned_at=now,
     )
@@ -684,6 +673,7 @@ def _plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool)
         count_deactivated=counts["deactivated"],
         count_reactivated=counts["reactivated"],
         count_errors=counts["errors"],
+        count_skipped=counts["skipped"],
         count_linked=len(linked),
         count_conflicts=len(conflicts),
         deactivation_threshold=plan.deactivation_threshold,

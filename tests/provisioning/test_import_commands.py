@@ -54,6 +54,7 @@ def test_dry_run_prints_the_plan_as_json_and_writes_nothing(admin_user, good_fil
         "unchanged": 0,
         "deactivated": 0,
         "reactivated": 0,
+        "skipped": 0,
         "errors": 0,
     }
     assert result["applied"] is False

@@ -94,6 +94,7 @@ def test_plan_counts_and_field_level_changes(admin_user):
         "unchanged": 1,
         "deactivated": 0,
         "reactivated": 0,
+        "skipped": 0,
         "errors": 1,
     }
     ada_row = plan.rows[0]
@@ -431,6 +432,7 @@ def test_same_file_twice_changes_nothing_the_second_time(admin_user):
         "unchanged": 2,
         "deactivated": 0,
         "reactivated": 0,
+        "skipped": 0,
         "errors": 0,
     }
     apply_now(job2, admin_user)
@@ -678,6 +680,7 @@ def test_export_reimports_with_zero_changes(admin_user):
             "unchanged": 4,
             "deactivated": 0,
             "reactivated": 0,
+            "skipped": 0,
             "errors": 0,
         }, [r.as_dict() for r in plan.rows]
 

@@ -146,7 +146,7 @@ class Command(BaseCommand):
             counts = result["counts"]
             out(
                 f"Import #{result['import_id']} of {result['file']}: "
-                + ", ".join(f"{counts[k]:,} {k}" for k in counts)
+                + ", ".join(f"{counts[k]:,} {k}" for k in counts if k != "skipped" or counts[k])
             )
             for column in result["unknown_columns"]:
                 out(f"  Unknown column: {column}")
