@@ -274,9 +274,13 @@ class _Parser:
         kind, text = self.take()
         if kind == "str":
             try:
-                return json.loads(text)
+                value = json.loads(text)
             except ValueError as exc:
                 raise invalid_filter(f"{text} is not a valid string.") from exc
+            if "\x00" in value:
+                # An escaped NUL (\u0000): no stored value can hold one.
+                raise invalid_filter("The filter contains a NUL character.")
+            return value
         if kind == "word":
             lower = text.lower()
             if lower in ("true", "false"):
