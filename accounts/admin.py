@@ -280,7 +280,28 @@ class PersonAdmin(InvitationAdminMixin, FastCheckboxMixin, ServiceAdmin):
 
     # --- permissions ------------------------------------------------------
     def has_deactivate_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("accounts.deactivate_person")
+        return request.user.has_perm("accounts.deactivate_person") and self._may_change(
+            request, obj
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_change(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_change(request, obj)
+
+    @staticmethod
+    def _may_change(request: HttpRequest, obj: Any) -> bool:
+        # Staff (any admin role) are changed by System administrators only:
+        # their page is read-only for everyone else.
+        if obj is None:
+            return True
+        if not isinstance(obj, Person):
+            # Detail actions name the person by the id in the URL.
+            obj = Person.objects.filter(pk=str(obj)).first() if str(obj).isdigit() else None
+            if obj is None:
+                return True
+        return services.staff_protection(obj, by=request.user) is None
 
     # --- person page ------------------------------------------------------
     def change_view(
@@ -306,6 +327,11 @@ class PersonAdmin(InvitationAdminMixin, FastCheckboxMixin, ServiceAdmin):
                 events_url=reverse("admin:accounts_lifecycleevent_changelist")
                 + f"?person_ref={pk}",
             )
+            target = Person.objects.filter(pk=pk).first()
+            reason = target and services.staff_protection(target, by=request.user)
+            if reason and request.method == "GET":
+                context["staff_protected"] = reason
+                self.message_user(request, reason, messages.INFO)
         return super().change_view(request, object_id, form_url, context)
 
     # --- bulk actions -----------------------------------------------------

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
+from accounts import services
 from accounts.exceptions import NotAllowed
 from accounts.models import LifecycleEvent, Person
 from provisioning.secrets import decrypt_json
@@ -383,3 +384,23 @@ def test_scheduled_task_waits_for_the_first_confirmation(fake_google, admin_user
 
     assert sync_source_task(source.pk) == "done"
     assert SyncRun.objects.filter(source=source, trigger="schedule").get().count_updated == 1
+
+
+def test_a_sync_never_changes_or_deactivates_staff(fake_google, admin_user, directory):
+    source = connect_google(fake_google, admin_user)
+    imported(source, admin_user)
+    staff = Person.objects.get(email="person000010@example.com")
+    services.set_role(staff, role="account_manager", by=admin_user)
+    staff.refresh_from_db()
+    before = (staff.status, staff.job_title, staff.version)
+
+    directory.update(10, enabled=False, title="Owner")
+    run = idp_services.run_sync(source, by=admin_user)
+
+    assert (run.status, run.counts["deactivated"], run.counts["skipped"]) == (
+        SyncRun.Status.DONE,
+        0,
+        1,
+    )
+    staff.refresh_from_db()
+    assert (staff.status, staff.job_title, staff.version) == before
