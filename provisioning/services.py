@@ -78,6 +78,7 @@ def limits() -> spreadsheet.Limits:
     return spreadsheet.Limits(
         max_bytes=_setting("ROSTER_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
         max_rows=_setting("ROSTER_IMPORT_MAX_ROWS", 200_000),
+        max_cells=_setting("ROSTER_IMPORT_MAX_CELLS", 5_000_000),
     )
 
 
