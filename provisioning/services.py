@@ -260,9 +260,7 @@ def _make_plan(job: ImportJob, *, by: Actorish) -> Plan:
     try:
         snapshot = selectors.load_snapshot()
         header_errors = [e.as_dict() for e in parsed.errors]
-        fatal = any(
-            e.column == "Email" and "no Email column" in e.message for e in parsed.errors
-        )
+        fatal = any(e.column == "Email" and "no Email column" in e.message for e in parsed.errors)
         options = PlanOptions(
             source=job.source,
             attributes=parsed.attributes,
@@ -369,8 +367,9 @@ def queue_import_plan(
     a file is read. ``mapping`` and ``sheet`` as for ``plan_import``.
 
     The job becomes "planning"; any earlier confirmation is withdrawn.
-    Enqueues ``plan_import_task`` on commit. Raises NotAllowed, ImportNotReady (being applied, or the file was
-    deleted); changes nothing when it raises.
+    Enqueues ``plan_import_task`` on commit. Raises NotAllowed,
+    ImportNotReady (being applied or planned, or the file was deleted);
+    changes nothing when it raises.
     """
     from provisioning.tasks import plan_import_task
 

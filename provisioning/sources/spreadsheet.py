@@ -626,9 +626,7 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_rows(
-    data: bytes, limits: Limits, budget: _CellBudget
-) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(data: bytes, limits: Limits, budget: _CellBudget) -> Iterator[tuple[int, list[str]]]:
     text = _decode(data)
     del data
     delimiter = _sniff_delimiter(text)

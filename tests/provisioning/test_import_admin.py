@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Person
-from provisioning import import_admin, services
+from provisioning import services
 from provisioning.models import ImportJob
 from provisioning.tasks import apply_import_task, plan_import_task
 from tests.factories import PersonFactory
@@ -365,7 +365,9 @@ def _workbook_declaring_the_whole_sheet_with_a_value_in_its_last_cell() -> bytes
         for item in zin.infolist():
             data = zin.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b'<dimension ref="A1:A2" />', b'<dimension ref="A1:XFD1048576" />')
+                data = data.replace(
+                    b'<dimension ref="A1:A2" />', b'<dimension ref="A1:XFD1048576" />'
+                )
                 data = data.replace(
                     b"</sheetData>",
                     b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'

@@ -504,8 +504,7 @@ def _declaring_whole_sheet(extra_rows: bytes = b"") -> bytes:
 
 def test_declared_dimension_does_not_make_up_cells(admin_user):
     content = _declaring_whole_sheet(
-        b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>bob@example.com</t></is>'
-        b"</c></row>"
+        b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>bob@example.com</t></is></c></row>'
     )
     started = time.process_time()
     parsed = read_spreadsheet(io.BytesIO(content), filename="people.xlsx")
@@ -558,9 +557,7 @@ def test_trailing_empty_cells_past_the_column_limit_are_not_refused(admin_user):
 
 
 @pytest.mark.parametrize("filename", ["people.csv", "people.xlsx"])
-def test_file_with_more_cells_than_the_setting_allows_is_refused(
-    admin_user, settings, filename
-):
+def test_file_with_more_cells_than_the_setting_allows_is_refused(admin_user, settings, filename):
     settings.ROSTER_IMPORT_MAX_CELLS = 100
     rows = [HEADERS, *([f"p{n}@example.com", *["x"] * 8] for n in range(20))]
     content = csv_bytes(rows) if filename.endswith("csv") else xlsx_bytes({"People": rows})
@@ -622,7 +619,7 @@ def test_ods_with_a_repeat_count_that_is_not_a_number_is_refused(admin_user, row
 def test_ods_row_ends_at_its_last_value_however_many_empty_cells_follow(admin_user):
     row = (
         '<table:table-row><table:table-cell office:value-type="string"><text:p>'
-        'ada@example.com</text:p></table:table-cell><table:table-cell '
+        "ada@example.com</text:p></table:table-cell><table:table-cell "
         'table:number-columns-repeated="16383"/></table:table-row>'
     )
     parsed = read_spreadsheet(io.BytesIO(_ods(row * 3)), filename="people.ods")
