@@ -756,7 +756,11 @@ def _xlsx_iter(
     # costs 1.5 KB): openpyxl's read-only rows are padded to it, and rows
     # missing between two real ones are made up. Parse the rows the sheet
     # really holds, each as wide as its last non-empty cell.
-    worksheet.reset_dimensions()
+    if not hasattr(worksheet, "_get_source"):
+        workbook.close()
+        raise UnreadableFile(
+            f"The sheet “{worksheet.title}” holds a chart, not rows. Choose another sheet."
+        )
     number = 0
     try:
         with worksheet._get_source() as source:
