@@ -32,10 +32,11 @@ app.conf.beat_schedule = {
         "task": "accounts.purge_idempotency_keys",
         "schedule": 3600.0,
     },
-    # Every hour: delete uploaded import files and unapplied previews older
-    # than ROSTER_IMPORT_RETENTION_HOURS.
+    # Every 10 minutes: fail import previews still being prepared after 30
+    # minutes (their worker is gone), and delete uploaded files and unapplied
+    # previews older than ROSTER_IMPORT_RETENTION_HOURS.
     "purge-imports": {
         "task": "provisioning.purge_imports",
-        "schedule": 3600.0,
+        "schedule": 600.0,
     },
 }

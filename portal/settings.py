@@ -308,6 +308,9 @@ ROSTER_SCIM_MAX_BODY_BYTES = env.int("ROSTER_SCIM_MAX_BODY_BYTES", default=1_048
 ROSTER_IMPORT_RETENTION_HOURS = env.int("ROSTER_IMPORT_RETENTION_HOURS", default=24)
 ROSTER_IMPORT_MAX_BYTES = env.int("ROSTER_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 ROSTER_IMPORT_MAX_ROWS = env.int("ROSTER_IMPORT_MAX_ROWS", default=200_000)
+# Cells read from one file (empty ones included), whatever size it declares;
+# and a file may use at most 500 columns.
+ROSTER_IMPORT_MAX_CELLS = env.int("ROSTER_IMPORT_MAX_CELLS", default=5_000_000)
 # Deactivating more than this share of spreadsheet people (or this many, the
 # smaller) in one import needs a typed confirmation.
 ROSTER_IMPORT_DEACTIVATION_PERCENT = env.int("ROSTER_IMPORT_DEACTIVATION_PERCENT", default=10)

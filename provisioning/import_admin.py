@@ -9,7 +9,6 @@ reports are served only through these permission-checked views.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from django.contrib import admin, messages
@@ -41,9 +40,6 @@ from provisioning.import_forms import ColumnMappingForm, ConfirmForm, SheetForm,
 from provisioning.models import ImportJob
 from provisioning.reconcile import Action
 
-# Files up to this size are previewed while the upload request waits; larger
-# ones are read by a worker while the page shows that the preview is coming.
-INLINE_PLAN_MAX_BYTES = 2 * 1024 * 1024
 ROWS_PER_PAGE = 50
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -305,18 +301,18 @@ class ImportJobAdmin(ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
+                # The file is read by a worker, never while this request waits:
+                # the job's page shows the preview coming, then the preview.
                 job = services.start_import(
                     upload,
                     by=request.user,
                     filename=upload.name,
                     complete_list=form.cleaned_data.get("complete_list", False),
+                    queue_plan=True,
                 )
             except DomainError as exc:
                 form.add_error("file", exc.message)
             else:
-                # A file Roster cannot read is recorded on the job; its page explains.
-                with contextlib.suppress(DomainError):
-                    self._plan(request, job)
                 return HttpResponseRedirect(self._url("change", job.pk))
         context = {
             **self.admin_site.each_context(request),
@@ -332,19 +328,6 @@ class ImportJobAdmin(ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/provisioning/importjob/upload.html", context)
-
-    def _plan(
-        self,
-        request: HttpRequest,
-        job: ImportJob,
-        mapping: dict[str, str | None] | None = None,
-        sheet: str | None = None,
-    ) -> None:
-        """Make the preview now, or have a worker make it when the file is large."""
-        if job.file_size <= INLINE_PLAN_MAX_BYTES:
-            services.plan_import(job, by=request.user, mapping=mapping, sheet=sheet)
-        else:
-            services.queue_import_plan(job, by=request.user, mapping=mapping, sheet=sheet)
 
     # --- the import's page --------------------------------------------------
     def change_view(
@@ -487,9 +470,10 @@ class ImportJobAdmin(ModelAdmin):
     def _replan(
         self, request: HttpRequest, job: ImportJob, done: str = "", **choices: Any
     ) -> HttpResponse:
-        """Make the preview again with ``choices``; say ``done`` if that worked."""
+        """Have a worker make the preview again with ``choices``; say ``done`` if
+        that was accepted."""
         try:
-            self._plan(request, job, **choices)
+            services.queue_import_plan(job, by=request.user, **choices)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
@@ -506,7 +490,7 @@ class ImportJobAdmin(ModelAdmin):
         return self._replan(
             request,
             job,
-            "The preview is made again with your column choices.",
+            "The preview is being made again with your column choices.",
             mapping=form.mapping(),
         )
 
@@ -518,7 +502,7 @@ class ImportJobAdmin(ModelAdmin):
             return self._render_job(request, job, sheet_form=form, status=400)
         sheet = form.cleaned_data["sheet"]
         return self._replan(
-            request, job, f"The preview is made again from the sheet “{sheet}”.", sheet=sheet
+            request, job, f"The preview is being made again from the sheet “{sheet}”.", sheet=sheet
         )
 
     @method_decorator(require_POST)

@@ -87,6 +87,9 @@ class ImportJob(models.Model):
     invite_at = models.DateTimeField(null=True, blank=True)
     invite_note = models.CharField(max_length=300, blank=True)
 
+    # When the preview now being prepared was asked for: a preview still
+    # being prepared long after this is failed by the housekeeping task.
+    planning_started_at = models.DateTimeField(null=True, blank=True)
     planned_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

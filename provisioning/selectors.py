@@ -170,9 +170,10 @@ class ImportProgress:
 
 def get_import_progress(job: ImportJob) -> ImportProgress:
     """Return live progress while applying (kept in the cache, outside the apply's
-    transaction), else the figures recorded on the job."""
+    transaction) or the rows read so far while planning, else the figures
+    recorded on the job."""
     job.refresh_from_db(fields=["status", "processed_rows", "total_rows"])
-    if job.status == ImportJob.Status.APPLYING:
+    if job.status in (ImportJob.Status.APPLYING, ImportJob.Status.PLANNING):
         live = cache.get(progress_key(job.pk))
         if live:
             return ImportProgress(job.status, live["processed"], live["total"])
@@ -180,11 +181,26 @@ def get_import_progress(job: ImportJob) -> ImportProgress:
 
 
 def list_imports_to_purge(*, now: datetime) -> QuerySet[ImportJob]:
-    """Imports whose file or unapplied preview outlived the retention period."""
+    """Imports whose file or unapplied preview outlived the retention period.
+
+    Files count whatever the import's state: a preview that never finished
+    must not keep its upload forever.
+    """
     hours = getattr(settings, "ROSTER_IMPORT_RETENTION_HOURS", 24)
-    unapplied = [ImportJob.Status.QUEUED, ImportJob.Status.READY, ImportJob.Status.FAILED]
-    return (
-        ImportJob.objects.filter(created_at__lt=now - timedelta(hours=hours))
-        .filter(~Q(file="") | Q(planned_at__isnull=False, status__in=unapplied))
-        .exclude(status__in=[ImportJob.Status.APPLYING, ImportJob.Status.PLANNING])
+    unapplied = [
+        ImportJob.Status.QUEUED,
+        ImportJob.Status.PLANNING,
+        ImportJob.Status.READY,
+        ImportJob.Status.FAILED,
+    ]
+    return ImportJob.objects.filter(created_at__lt=now - timedelta(hours=hours)).filter(
+        ~Q(file="") | Q(planned_at__isnull=False, status__in=unapplied)
+    )
+
+
+def list_stalled_import_plans(*, started_before: datetime) -> QuerySet[ImportJob]:
+    """Imports whose preview has been in preparation since before ``started_before``."""
+    return ImportJob.objects.filter(status=ImportJob.Status.PLANNING).filter(
+        Q(planning_started_at__lt=started_before)
+        | Q(planning_started_at__isnull=True, created_at__lt=started_before)
     )

@@ -15,11 +15,12 @@ final figures to the job row once committed.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import secrets
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from operator import attrgetter
 from typing import IO, Any
@@ -80,6 +81,7 @@ def limits() -> spreadsheet.Limits:
     return spreadsheet.Limits(
         max_bytes=_setting("ROSTER_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
         max_rows=_setting("ROSTER_IMPORT_MAX_ROWS", 200_000),
+        max_cells=_setting("ROSTER_IMPORT_MAX_CELLS", 5_000_000),
     )
 
 
@@ -95,13 +97,18 @@ def start_import(
     skip_invalid: bool = False,
     sheet: str = "",
     mapping: dict[str, str | None] | None = None,
+    queue_plan: bool = False,
 ) -> ImportJob:
     """Store an uploaded file as a new import waiting for its preview.
 
     The file is kept under MEDIA_ROOT/imports/ with a random name until it is
-    applied or the retention period ends. Raises NotAllowed (role; a complete
-    list is for System administrators only) or FileTooLarge before storing.
+    applied or the retention period ends. With ``queue_plan`` the job starts
+    "planning" and ``plan_import_task`` is enqueued on commit: the file is
+    not read here. Raises NotAllowed (role; a complete list is for System
+    administrators only) or FileTooLarge before storing.
     """
+    from provisioning.tasks import plan_import_task
+
     require(by, "provisioning.add_importjob")
     if complete_list:
         require(by, "provisioning.import_complete_list")
@@ -124,8 +131,14 @@ def start_import(
         skip_invalid=skip_invalid,
         column_mapping=mapping or {},
     )
+    if queue_plan:
+        job.status = ImportJob.Status.PLANNING
+        job.planning_started_at = timezone.now()
     job.file.save(filename, File(stream), save=False)
-    job.save()
+    with transaction.atomic():
+        job.save()
+        if queue_plan:
+            transaction.on_commit(partial(plan_import_task.delay, job.pk))
     return job
 
 
@@ -158,6 +171,7 @@ def plan_import(
         file_deleted_at__isnull=True,
     ).update(
         status=ImportJob.Status.PLANNING,
+        planning_started_at=timezone.now(),
         planned_at=None,
         confirmed_at=None,
         error_message="",
@@ -168,6 +182,66 @@ def plan_import(
         raise ImportNotReady(
             f"This import is {job.get_status_display().lower()}; it cannot be previewed again."
         )
+    return _make_plan(job, by=by)
+
+
+def plan_queued_import(job_id: int) -> ImportJob | None:
+    """Make the preview of a job left "planning" by ``queue_import_plan`` or
+    ``start_import(queue_plan=True)``, as the person who uploaded it.
+
+    Returns None when there is nothing to do (no such job, or its preview is
+    no longer awaited). A file Roster cannot read, a missing uploader or an
+    unexpected failure is recorded on the job, which becomes failed; the
+    unexpected failure is raised again.
+    """
+    # Jobs queued before previews were always prepared by a worker wait as "queued".
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.PLANNING, planning_started_at=timezone.now()
+    )
+    job = (
+        ImportJob.objects.select_related("created_by")
+        .filter(pk=job_id, status=ImportJob.Status.PLANNING)
+        .first()
+    )
+    if job is None:
+        return None
+    uploader = job.created_by
+    if uploader is None:
+        _fail_plan(job, "The person who uploaded this file is no longer in Roster.")
+        return job
+    try:
+        require(uploader, "provisioning.add_importjob")
+        if job.is_complete_list:
+            require(uploader, "provisioning.import_complete_list")
+    except DomainError as exc:
+        _fail_plan(job, exc.message)
+        return job
+    # Recorded on the job for the person who uploaded the file.
+    with contextlib.suppress(ImportProblem):
+        _make_plan(job, by=uploader)
+    job.refresh_from_db()
+    return job
+
+
+def _fail_plan(job: ImportJob, message: str, **fields: Any) -> None:
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PLANNING).update(
+        status=ImportJob.Status.FAILED,
+        error_message=message,
+        file_errors=[{"row": None, "column": "", "message": message}],
+        count_errors=1,
+        **fields,
+    )
+    cache.delete(selectors.progress_key(job.pk))
+    job.refresh_from_db()
+
+
+def _make_plan(job: ImportJob, *, by: Actorish) -> Plan:
+    """Read the file of a job claimed "planning", plan, and store the preview."""
+    key = selectors.progress_key(job.pk)
+
+    def rows_read(count: int) -> None:
+        cache.set(key, {"processed": count, "total": 0}, timeout=3600)
+
     try:
         with job.file.open("rb") as stream:
             parsed = spreadsheet.read_spreadsheet(
@@ -176,53 +250,67 @@ def plan_import(
                 sheet=job.sheet or None,
                 mapping=job.column_mapping,
                 limits=limits(),
+                on_row=rows_read,
             )
     except ImportProblem as exc:
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED,
-            error_message=exc.message,
-            file_errors=[{"row": None, "column": "", "message": exc.message}],
-            count_errors=1,
-            # Another sheet may read well (the first one is often notes).
-            sheet_names=_sheet_names(job),
-        )
-        job.refresh_from_db()
+        # Another sheet may read well (the first one is often notes).
+        _fail_plan(job, exc.message, sheet_names=_sheet_names(job))
         raise
-    snapshot = selectors.load_snapshot()
-    header_errors = [e.as_dict() for e in parsed.errors]
-    fatal = any(e.column == "Email" and "no Email column" in e.message for e in parsed.errors)
-    options = PlanOptions(
-        source=job.source,
-        attributes=parsed.attributes,
-        complete_list=job.is_complete_list and not fatal,
-        actor_id=by.pk if isinstance(by, Person) else None,
-        labels=parsed.column_names(),
-        deactivation_share=_setting("ROSTER_IMPORT_DEACTIVATION_PERCENT", 10) / 100,
-        deactivation_max=_setting("ROSTER_IMPORT_DEACTIVATION_MAX", 50),
-    )
-    plan = compute_plan([] if fatal else parsed.records, snapshot, options)
-    del parsed.records
-    counts = plan.counts
-    _store_plan(job, plan)
-    job.headers = parsed.headers
-    job.columns = [c.as_dict() for c in parsed.columns]
-    job.file_errors = header_errors
-    job.file_format = parsed.file_format
-    job.sheet_names = parsed.sheet_names
-    job.total_rows = parsed.total_rows
-    job.processed_rows = 0
-    job.count_new = counts["new"]
-    job.count_updated = counts["updated"]
-    job.count_unchanged = counts["unchanged"]
-    job.count_deactivated = counts["deactivated"]
-    job.count_reactivated = counts["reactivated"]
-    job.count_errors = counts["errors"] + len(header_errors)
-    job.count_skipped = counts["skipped"]
-    job.count_absent = sum(1 for r in plan.rows if r.action == Action.DEACTIVATE and r.row is None)
-    job.deactivation_threshold = plan.deactivation_threshold
-    job.status = ImportJob.Status.READY
-    job.planned_at = timezone.now()
-    job.save()
+    except Exception:
+        _fail_plan(job, "The preview failed unexpectedly; nothing was changed. Try again.")
+        raise
+    try:
+        snapshot = selectors.load_snapshot()
+        header_errors = [e.as_dict() for e in parsed.errors]
+        fatal = any(e.column == "Email" and "no Email column" in e.message for e in parsed.errors)
+        options = PlanOptions(
+            source=job.source,
+            attributes=parsed.attributes,
+            complete_list=job.is_complete_list and not fatal,
+            actor_id=by.pk if isinstance(by, Person) else None,
+            labels=parsed.column_names(),
+            deactivation_share=_setting("ROSTER_IMPORT_DEACTIVATION_PERCENT", 10) / 100,
+            deactivation_max=_setting("ROSTER_IMPORT_DEACTIVATION_MAX", 50),
+        )
+        plan = compute_plan([] if fatal else parsed.records, snapshot, options)
+        del parsed.records
+        counts = plan.counts
+        with transaction.atomic():
+            # A preview failed meanwhile (it took too long) stays failed.
+            if not (
+                ImportJob.objects.select_for_update()
+                .filter(pk=job.pk, status=ImportJob.Status.PLANNING)
+                .exists()
+            ):
+                job.refresh_from_db()
+                return plan
+            _store_plan(job, plan)
+            job.headers = parsed.headers
+            job.columns = [c.as_dict() for c in parsed.columns]
+            job.file_errors = header_errors
+            job.file_format = parsed.file_format
+            job.sheet_names = parsed.sheet_names
+            job.total_rows = parsed.total_rows
+            job.processed_rows = 0
+            job.count_new = counts["new"]
+            job.count_updated = counts["updated"]
+            job.count_unchanged = counts["unchanged"]
+            job.count_deactivated = counts["deactivated"]
+            job.count_reactivated = counts["reactivated"]
+            job.count_errors = counts["errors"] + len(header_errors)
+            job.count_skipped = counts["skipped"]
+            job.count_absent = sum(
+                1 for r in plan.rows if r.action == Action.DEACTIVATE and r.row is None
+            )
+            job.deactivation_threshold = plan.deactivation_threshold
+            job.status = ImportJob.Status.READY
+            job.planned_at = timezone.now()
+            job.save()
+    except Exception:
+        _fail_plan(job, "The preview failed unexpectedly; nothing was changed. Try again.")
+        raise
+    finally:
+        cache.delete(key)
     return plan
 
 
@@ -278,12 +366,13 @@ def queue_import_plan(
     mapping: dict[str, str | None] | None = None,
     sheet: str | None = None,
 ) -> ImportJob:
-    """Have a worker make (or remake) the job's preview: for files too large to
-    read while a page waits. ``mapping`` and ``sheet`` as for ``plan_import``.
+    """Have a worker make (or remake) the job's preview, so no page waits while
+    a file is read. ``mapping`` and ``sheet`` as for ``plan_import``.
 
-    Any earlier confirmation is withdrawn. Enqueues ``plan_import_task`` on
-    commit. Raises NotAllowed, ImportNotReady (being applied, or the file was
-    deleted); changes nothing when it raises.
+    The job becomes "planning"; any earlier confirmation is withdrawn.
+    Enqueues ``plan_import_task`` on commit. Raises NotAllowed,
+    ImportNotReady (being applied or planned, or the file was deleted);
+    changes nothing when it raises.
     """
     from provisioning.tasks import plan_import_task
 
@@ -297,7 +386,8 @@ def queue_import_plan(
             status__in=[ImportJob.Status.QUEUED, ImportJob.Status.READY, ImportJob.Status.FAILED],
             file_deleted_at__isnull=True,
         ).update(
-            status=ImportJob.Status.QUEUED,
+            status=ImportJob.Status.PLANNING,
+            planning_started_at=timezone.now(),
             planned_at=None,
             confirmed_at=None,
             error_message="",
@@ -911,17 +1001,36 @@ def _changed_events(
 # --- housekeeping -----------------------------------------------------------
 
 
+# Longer than the plan task may run (its hard time limit is 11 minutes), so
+# a preview still "planning" after this lost its worker or never got one.
+PLAN_STALL_MINUTES = 30
+
+
 def purge_imports(*, now: Any = None) -> int:
-    """Delete uploaded files past the retention period and expire unapplied previews.
+    """Delete uploaded files past the retention period (whatever the import's
+    state), expire unapplied previews, and fail previews still being prepared
+    PLAN_STALL_MINUTES after they were asked for, saying why.
 
     Idempotent. Returns how many imports were touched.
     """
     now = now or timezone.now()
     touched = 0
+    stalled = selectors.list_stalled_import_plans(
+        started_before=now - timedelta(minutes=PLAN_STALL_MINUTES)
+    )
+    for job in stalled:
+        _fail_plan(
+            job,
+            f"The preview was not ready after {PLAN_STALL_MINUTES} minutes (the worker "
+            "preparing it stopped, or none is running), so Roster gave up; nothing was "
+            "changed. Prepare the preview again, or upload the file again.",
+        )
+        touched += 1
     for job in selectors.list_imports_to_purge(now=now):
         if job.file:
             _delete_file(job)
-        if job.status != ImportJob.Status.DONE:
+        # An import being applied needs its stored plan, not its file.
+        if job.status not in (ImportJob.Status.DONE, ImportJob.Status.APPLYING):
             ImportChunk.objects.filter(job=job).delete()
             ImportJob.objects.filter(pk=job.pk).exclude(status=ImportJob.Status.APPLYING).update(
                 status=ImportJob.Status.FAILED,

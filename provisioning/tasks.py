@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from celery import shared_task
 
 from provisioning import services as import_services
-from provisioning.models import ImportJob
 
 
 @shared_task(name="provisioning.apply_import", acks_late=True)
@@ -19,20 +16,15 @@ def apply_import_task(import_id: int) -> str:
 
 @shared_task(name="provisioning.plan_import", acks_late=True)
 def plan_import_task(import_id: int) -> str:
-    """Prepare an import's preview in the background (large workbooks)."""
-    job = ImportJob.objects.select_related("created_by").filter(pk=import_id).first()
-    if job is None or job.created_by is None or job.status != ImportJob.Status.QUEUED:
-        return "skipped"
-    # A file Roster cannot read is recorded on the job for the person who uploaded it.
-    with contextlib.suppress(import_services.ImportProblem):
-        import_services.plan_import(job, by=job.created_by)
-    job.refresh_from_db(fields=["status"])
-    return job.status
+    """Prepare an import's preview; a job no longer "planning" is skipped."""
+    job = import_services.plan_queued_import(import_id)
+    return "skipped" if job is None else job.status
 
 
 @shared_task(name="provisioning.purge_imports")
 def purge_imports_task() -> int:
-    """Delete uploaded files and unapplied previews past the retention period."""
+    """Delete uploaded files and unapplied previews past the retention period,
+    and fail previews that have been prepared for too long."""
     return import_services.purge_imports()
 
 

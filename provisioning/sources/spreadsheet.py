@@ -25,7 +25,7 @@ import difflib
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import IO, Any
@@ -286,6 +286,38 @@ class Limits:
     max_uncompressed_bytes: int = 400 * 1024 * 1024
     max_compression_ratio: int = 200
     max_cell_chars: int = 32_767
+    # Rows are as wide as their last non-empty cell; a value further right
+    # than this refuses the file.
+    max_columns: int = 500
+    # Every cell the reader looks at counts, empty ones included, so the work
+    # a file can cause is bounded whatever its declared size.
+    max_cells: int = 5_000_000
+
+
+class _CellBudget:
+    """Counts the cells read and refuses a file that holds too many or too wide rows."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.max_cells = limits.max_cells
+        self.max_columns = limits.max_columns
+        self.used = 0
+
+    def spend(self, cells: int, row: int) -> None:
+        self.used += cells
+        if self.used > self.max_cells:
+            raise FileTooLarge(
+                f"The file holds more than {self.max_cells:,} cells (reached at row "
+                f"{row:,}); the most Roster reads is that many. Delete unused columns "
+                "and rows, or split it into smaller files."
+            )
+
+    def check_width(self, width: int, row: int) -> None:
+        if width > self.max_columns:
+            raise FileTooLarge(
+                f"Row {row:,} has a value in column {column_letter(width - 1)} (column "
+                f"{width:,}); Roster reads at most {self.max_columns:,} columns. Delete "
+                "the columns Roster does not need and upload the file again."
+            )
 
 
 @dataclass
@@ -299,6 +331,8 @@ class ParsedSheet:
     errors: list[SheetError] = field(default_factory=list)
     total_rows: int = 0
     sheet_names: list[str] = field(default_factory=list)
+    # How many cells were read (empty ones the file holds included).
+    cells_read: int = 0
 
     @property
     def attributes(self) -> frozenset[str]:
@@ -365,23 +399,31 @@ def read_spreadsheet(
     sheet: str | None = None,
     mapping: dict[str, str | None] | None = None,
     limits: Limits | None = None,
+    on_row: Callable[[int], None] | None = None,
 ) -> ParsedSheet:
     """Read every row of ``stream`` into records; raise UnreadableFile/FileTooLarge.
 
     Problems with headers and cells are returned in ``errors`` (row 1 for
     headers) rather than raised, so a preview can list them all. For a
-    workbook, ``sheet_names`` lists every sheet it holds.
+    workbook, ``sheet_names`` lists every sheet it holds. The work is bounded
+    by the cells the file really holds (``limits.max_cells`` and
+    ``limits.max_columns``), never by the size a workbook declares.
+    ``on_row`` is called with the row number every ``PROGRESS_ROWS`` rows.
     """
     limits = limits or Limits()
     file_format = _checked_format(stream, filename, limits)
     parsed = ParsedSheet(file_format=file_format)
+    budget = _CellBudget(limits)
     if file_format == "csv":
-        rows = _csv_rows(stream.read(), limits)
+        rows = _csv_rows(stream.read(), limits, budget)
     elif file_format == "xlsx":
-        rows = _xlsx_rows(stream, sheet, parsed)
+        rows = _xlsx_rows(stream, sheet, parsed, budget)
     else:
-        rows = _ods_rows(stream, sheet, parsed)
-    _records_from_rows(rows, parsed, mapping, limits)
+        rows = _ods_rows(stream, sheet, parsed, budget)
+    try:
+        _records_from_rows(rows, parsed, mapping, limits, on_row)
+    finally:
+        parsed.cells_read = budget.used
     return parsed
 
 
@@ -443,11 +485,15 @@ def _checked_format(stream: IO[bytes], filename: str, limits: Limits) -> str:
     return file_format
 
 
+PROGRESS_ROWS = 5000
+
+
 def _records_from_rows(
     rows: Iterator[tuple[int, list[str]]],
     parsed: ParsedSheet,
     mapping: dict[str, str | None] | None,
     limits: Limits,
+    on_row: Callable[[int], None] | None = None,
 ) -> None:
     header_row = None
     for number, cells in rows:
@@ -475,6 +521,8 @@ def _records_from_rows(
         if not "".join(cells).strip():
             continue
         count += 1
+        if on_row is not None and count % PROGRESS_ROWS == 0:
+            on_row(count)
         if count > max_rows:
             raise FileTooLarge(
                 f"The file has more than {max_rows:,} people; the most Roster imports at "
@@ -578,7 +626,7 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_rows(data: bytes, limits: Limits) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(data: bytes, limits: Limits, budget: _CellBudget) -> Iterator[tuple[int, list[str]]]:
     text = _decode(data)
     del data
     delimiter = _sniff_delimiter(text)
@@ -601,6 +649,10 @@ def _csv_rows(data: bytes, limits: Limits) -> Iterator[tuple[int, list[str]]]:
                     ) from exc
                 raise UnreadableFile(f"Row {number + 1} cannot be read: {message}.") from exc
             number += 1
+            budget.spend(len(cells), number)
+            while cells and not cells[-1]:
+                cells.pop()
+            budget.check_width(len(cells), number)
             yield number, cells
     finally:
         csv.field_size_limit(old_limit)
@@ -676,7 +728,7 @@ def _xlsx_sheet_names(stream: IO[bytes]) -> list[str]:
 
 
 def _xlsx_rows(
-    stream: IO[bytes], sheet: str | None, parsed: ParsedSheet
+    stream: IO[bytes], sheet: str | None, parsed: ParsedSheet, budget: _CellBudget
 ) -> Iterator[tuple[int, list[str]]]:
     workbook = _open_xlsx(stream)
     parsed.sheet_names = list(workbook.sheetnames)
@@ -691,18 +743,51 @@ def _xlsx_rows(
         worksheet = workbook[sheet]
     else:
         worksheet = workbook.worksheets[0]
-    return _xlsx_iter(workbook, worksheet)
+    return _xlsx_iter(workbook, worksheet, budget)
 
 
-def _xlsx_iter(workbook: Any, worksheet: Any) -> Iterator[tuple[int, list[str]]]:
+def _xlsx_iter(
+    workbook: Any, worksheet: Any, budget: _CellBudget
+) -> Iterator[tuple[int, list[str]]]:
     from defusedxml import DefusedXmlException
+    from openpyxl.worksheet._reader import WorkSheetParser
 
+    # The sheet's <dimension> is whatever the file claims (A1:XFD1048576
+    # costs 1.5 KB): openpyxl's read-only rows are padded to it, and rows
+    # missing between two real ones are made up. Parse the rows the sheet
+    # really holds, each as wide as its last non-empty cell.
+    if not hasattr(worksheet, "_get_source"):
+        workbook.close()
+        raise UnreadableFile(
+            f"The sheet “{worksheet.title}” holds a chart, not rows. Choose another sheet."
+        )
+    number = 0
     try:
-        number = 0
-        for row in worksheet.iter_rows(values_only=True):
-            number += 1
-            yield number, [cell_text(v) for v in row]
-    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        with worksheet._get_source() as source:
+            parser = WorkSheetParser(
+                source,
+                worksheet._shared_strings,
+                data_only=True,
+                epoch=workbook.epoch,
+                date_formats=workbook._date_formats,
+                timedelta_formats=workbook._timedelta_formats,
+            )
+            for number, row in parser.parse():
+                budget.spend(len(row), number)
+                width = 0
+                for cell in row:
+                    if cell["value"] is not None and cell["value"] != "":
+                        width = max(width, cell["column"])
+                if not width:
+                    continue
+                budget.check_width(width, number)
+                cells = [""] * width
+                for cell in row:
+                    column = cell["column"]
+                    if 1 <= column <= width:
+                        cells[column - 1] = cell_text(cell["value"])
+                yield number, cells
+    except (KeyError, ValueError, TypeError, IndexError, zipfile.BadZipFile) as exc:
         if _refused_xml_in_chain(exc, DefusedXmlException):
             raise _xml_refused(exc) from exc
         raise UnreadableFile(
@@ -739,8 +824,23 @@ def _ods_cell(element: Any) -> str:
     return "\n".join(paragraphs)
 
 
+def _repeat(element: Any, attribute: str, row: int) -> int:
+    text = element.get(_T + attribute, "1")
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UnreadableFile(
+            f"This ODS file is damaged near row {row:,}: “{text[:20]}” is not a number of "
+            "repeated cells. Open it in your spreadsheet program, save it again, and "
+            "upload that."
+        )
+    return value
+
+
 def _ods_rows(
-    stream: IO[bytes], sheet: str | None, parsed: ParsedSheet
+    stream: IO[bytes], sheet: str | None, parsed: ParsedSheet, budget: _CellBudget
 ) -> Iterator[tuple[int, list[str]]]:
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import iterparse
@@ -768,21 +868,36 @@ def _ods_rows(
                     element.clear()
                 elif tag == _T + "table-row" and wanted:
                     cells: list[str] = []
+                    # Empty cells are only written out once a value follows
+                    # them: a row ends at its last value, however many
+                    # repeated empty cells the file declares after it.
+                    pending = 0
                     for cell in element:
                         if cell.tag not in (_T + "table-cell", _T + "covered-table-cell"):
                             continue
-                        repeat = int(cell.get(_T + "number-columns-repeated", "1"))
+                        repeat = min(
+                            _repeat(cell, "number-columns-repeated", number + 1), _MAX_REPEAT
+                        )
                         value = _ods_cell(cell)
-                        cells.extend([value] * min(repeat, _MAX_REPEAT))
-                    while cells and not cells[-1]:
-                        cells.pop()
-                    repeat_rows = int(element.get(_T + "number-rows-repeated", "1"))
+                        # Repeated empty cells are one element of XML and
+                        # are never copied, so they cost one cell.
+                        budget.spend(repeat if value else 1, number + 1)
+                        if not value:
+                            pending += repeat
+                            continue
+                        budget.check_width(len(cells) + pending + repeat, number + 1)
+                        cells.extend([""] * pending)
+                        cells.extend([value] * repeat)
+                        pending = 0
+                    repeat_rows = _repeat(element, "number-rows-repeated", number + 1)
                     element.clear()
                     if not cells:
                         number += repeat_rows
                         continue
-                    for _ in range(min(repeat_rows, _MAX_REPEAT)):
+                    for copy in range(min(repeat_rows, _MAX_REPEAT)):
                         number += 1
+                        if copy:
+                            budget.spend(len(cells), number)
                         yield number, list(cells)
                 elif tag == _T + "table-row":
                     element.clear()

@@ -3,8 +3,8 @@
  *
  * Polls the import's JSON progress endpoint once a second with fetch and
  * updates the page in place. While a preview is being prepared
- * (data-mode="plan"), the page is loaded once more when the preview is
- * ready; while applying (data-mode="apply"), the bar and the result summary
+ * (data-mode="plan"), the rows read so far are shown and the page is
+ * loaded once more when the preview is ready (or could not be made); while applying (data-mode="apply"), the bar and the result summary
  * are filled in without reloading. Polling stops when the import finishes.
  */
 (function () {
@@ -44,6 +44,8 @@
     }
     if (data.total && data.phase === "applying") {
       setText(counterEl, " · " + formatNumber(data.processed) + " of " + formatNumber(data.total) + " changes written");
+    } else if (data.processed && data.phase === "planning") {
+      setText(counterEl, " · " + formatNumber(data.processed) + " rows read");
     }
   }
 

@@ -11,7 +11,6 @@ import pytest
 from django.db import connection
 
 from accounts.models import Person
-from provisioning import import_admin
 from provisioning.models import ImportJob
 from provisioning.tasks import apply_import_task, plan_import_task
 from tests.conftest import PASSWORD
@@ -89,8 +88,9 @@ def test_administrator_uploads_previews_confirms_and_watches_the_import_finish(
         files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": content}],
     )
     page.get_by_role("button", name="Upload and preview").click()
+    page.wait_for_selector("#import-progress[data-mode='plan']")
 
-    page.wait_for_selector("#import-preview")
+    page.wait_for_selector("#import-preview", timeout=20_000)
     _shot(page, "2-preview")
     assert page.locator("#count-new").inner_text() == "2"
     assert page.locator("#count-updated").inner_text() == "1"
@@ -122,10 +122,7 @@ def test_administrator_uploads_previews_confirms_and_watches_the_import_finish(
     assert "people.csv" in page.locator("#result_list").inner_text()
 
 
-def test_preview_of_a_large_file_appears_when_the_worker_has_made_it(
-    page, live_server, worker_after_a_moment, monkeypatch
-):
-    monkeypatch.setattr(import_admin, "INLINE_PLAN_MAX_BYTES", 10)
+def test_preview_appears_when_the_worker_has_made_it(page, live_server, worker_after_a_moment):
     PersonFactory(account_manager=True, email="hr@example.com")
     content = csv_bytes([["Email", "Department"], ["ada@example.com", "Engineering"]])
 
@@ -142,3 +139,22 @@ def test_preview_of_a_large_file_appears_when_the_worker_has_made_it(
     page.wait_for_selector("#import-preview", timeout=20_000)
     assert page.locator("#count-new").inner_text() == "1"
     assert page.locator("#import-options").is_visible()
+
+
+def test_file_the_worker_cannot_read_shows_why_on_the_import_page(
+    page, live_server, worker_after_a_moment
+):
+    PersonFactory(account_manager=True, email="hr@example.com")
+    content = csv_bytes([["Email", *[f"Extra {n}" for n in range(1, 600)]]])
+
+    _sign_in(page, live_server, "hr@example.com", "/admin/provisioning/importjob/add/")
+    page.set_input_files(
+        'input[name="file"]',
+        files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": content}],
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+    page.wait_for_selector("#import-progress[data-mode='plan']")
+
+    page.wait_for_selector("#import-failed", timeout=20_000)
+    assert "Roster reads at most 500 columns." in page.locator("#import-failed").inner_text()
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import zipfile
 from datetime import timedelta
 
@@ -12,12 +13,13 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Person
-from provisioning import import_admin, services
+from provisioning import services
 from provisioning.models import ImportJob
 from provisioning.tasks import apply_import_task, plan_import_task
 from tests.factories import PersonFactory
@@ -35,8 +37,24 @@ def url(view: str, *args: object) -> str:
     return reverse(f"admin:provisioning_importjob_{view}", args=args)
 
 
+def run_queued_plans(callbacks: list) -> None:
+    """Run the preview tasks a request queued, as a worker would."""
+    for callback in callbacks:
+        if callback.func.__self__.name == plan_import_task.name:
+            plan_import_task(*callback.args)
+
+
+def post_and_plan(client, path: str, data: dict):
+    """POST, then run the preview task it queued (the page shows its result)."""
+    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
+        response = client.post(path, data)
+    run_queued_plans(callbacks)
+    return response
+
+
 def upload(client, content: bytes, filename: str = "people.csv", **data: object):
-    return client.post(ADD_URL, {"file": SimpleUploadedFile(filename, content), **data})
+    """Upload a file and run the preview task the upload queued."""
+    return post_and_plan(client, ADD_URL, {"file": SimpleUploadedFile(filename, content), **data})
 
 
 def uploaded(client, rows: list[list[object]], **data: object) -> ImportJob:
@@ -267,7 +285,7 @@ def test_unknown_column_is_listed_and_mapping_it_makes_the_preview_again(admin_c
     assert 'name="column_1"' in page
     assert 'id="blocked-note"' in page
 
-    response = admin_client.post(url("columns", job.pk), {"column_1": "job_title"})
+    response = post_and_plan(admin_client, url("columns", job.pk), {"column_1": "job_title"})
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.column_mapping == {"Work title": "job_title"}
@@ -279,7 +297,7 @@ def test_unknown_column_is_listed_and_mapping_it_makes_the_preview_again(admin_c
         {"field": "Job title", "old": "—", "new": "Analyst"},
     ]
 
-    admin_client.post(url("columns", job.pk), {"column_1": "__ignore__"})
+    post_and_plan(admin_client, url("columns", job.pk), {"column_1": "__ignore__"})
     job.refresh_from_db()
     assert job.column_mapping == {"Work title": None}
     assert job.file_errors == []
@@ -296,22 +314,31 @@ def test_unreadable_file_shows_why_on_the_import_page(admin_client):
     assert job.error_message in page
 
 
-def test_big_files_are_previewed_in_the_background_also_after_column_choices(
-    admin_client, monkeypatch, django_capture_on_commit_callbacks
+def test_upload_returns_at_once_and_a_worker_prepares_the_preview_also_after_column_choices(
+    admin_client, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(import_admin, "INLINE_PLAN_MAX_BYTES", 10)
     content = csv_bytes([["Email", "Work title"], ["ada@example.com", "Analyst"]])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        upload(admin_client, content)
+        response = admin_client.post(ADD_URL, {"file": SimpleUploadedFile("people.csv", content)})
     job = ImportJob.objects.get()
-    assert job.status == ImportJob.Status.QUEUED
+    assert response.status_code == 302
+    assert response["Location"] == url("change", job.pk)
+    # Nothing was read while the request waited.
+    assert (job.status, job.file_format, job.headers, job.planned_at) == (
+        "planning",
+        "",
+        [],
+        None,
+    )
+    assert job.chunks.count() == 0
     assert len(callbacks) == 1
     assert callbacks[0].func.__self__.name == plan_import_task.name
     assert callbacks[0].args == (job.pk,)
     page = admin_client.get(url("change", job.pk)).content.decode()
     assert "Preparing the preview…" in page
     assert "js/import_progress.js" in page
-    assert admin_client.get(url("progress", job.pk)).json()["finished"] is False
+    progress = admin_client.get(url("progress", job.pk)).json()
+    assert (progress["phase"], progress["finished"]) == ("planning", False)
 
     assert plan_import_task(job.pk) == "ready"
 
@@ -323,12 +350,53 @@ def test_big_files_are_previewed_in_the_background_also_after_column_choices(
         response = admin_client.post(url("columns", job.pk), {"column_1": "job_title"})
     assert response.status_code == 302
     job.refresh_from_db()
-    assert (job.status, job.column_mapping) == ("queued", {"Work title": "job_title"})
+    assert (job.status, job.column_mapping) == ("planning", {"Work title": "job_title"})
     assert [c.args for c in callbacks] == [(job.pk,)]
 
     assert plan_import_task(job.pk) == "ready"
     job.refresh_from_db()
     assert (job.file_errors, job.count_new) == ([], 1)
+    # A repeated task finds nothing to do.
+    assert plan_import_task(job.pk) == "skipped"
+
+
+def _workbook_declaring_the_whole_sheet_with_a_value_in_its_last_cell() -> bytes:
+    saved = xlsx_bytes({"People": [["Email"], ["ada@example.com"]]})
+    source, target = io.BytesIO(saved), io.BytesIO()
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b'<dimension ref="A1:A2" />', b'<dimension ref="A1:XFD1048576" />'
+                )
+                data = data.replace(
+                    b"</sheetData>",
+                    b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'
+                    b"</row></sheetData>",
+                )
+            zout.writestr(item, data)
+    return target.getvalue()
+
+
+def test_crafted_workbook_is_not_read_in_the_request_and_its_preview_fails_quickly(
+    admin_client, django_capture_on_commit_callbacks
+):
+    content = _workbook_declaring_the_whole_sheet_with_a_value_in_its_last_cell()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(ADD_URL, {"file": SimpleUploadedFile("p.xlsx", content)})
+    job = ImportJob.objects.get()
+    assert response["Location"] == url("change", job.pk)
+    assert job.status == "planning"
+    assert [c.args for c in callbacks] == [(job.pk,)]
+
+    started = time.process_time()
+    assert plan_import_task(job.pk) == "failed"
+    assert time.process_time() - started < 2
+    page = admin_client.get(url("change", job.pk)).content.decode()
+    assert "Roster could not make a preview of this file." in page
+    assert "Roster reads at most 500 columns." in page
+    assert Person.objects.filter(email="ada@example.com").count() == 0
 
 
 NOTES_AND_PEOPLE = {
@@ -388,11 +456,11 @@ def test_workbook_preview_names_the_sheet_read_and_offers_the_others(admin_clien
     assert f'action="{url("sheet", job.pk)}"' in page
     assert '<option value="Notes" selected>Notes</option>' in page
     assert '<option value="People">People</option>' in page
-    admin_client.post(url("columns", job.pk), {"column_0": "__ignore__"})
+    post_and_plan(admin_client, url("columns", job.pk), {"column_0": "__ignore__"})
     job.refresh_from_db()
     assert job.column_mapping == {"Read me": None}
 
-    response = admin_client.post(url("sheet", job.pk), {"sheet": "People"})
+    response = post_and_plan(admin_client, url("sheet", job.pk), {"sheet": "People"})
     assert response.status_code == 302
     assert response["Location"] == url("change", job.pk)
     job.refresh_from_db()
@@ -411,7 +479,7 @@ def test_workbook_preview_names_the_sheet_read_and_offers_the_others(admin_clien
     assert Person.objects.filter(email__in=["ada@example.com", "bob@example.com"]).count() == 0
 
     before = list(ImportJob.objects.values())
-    response = admin_client.post(url("sheet", job.pk), {"sheet": "Nope"})
+    response = post_and_plan(admin_client, url("sheet", job.pk), {"sheet": "Nope"})
     assert response.status_code == 400
     assert "Choose one of the workbook&#x27;s sheets." in response.content.decode()
     assert list(ImportJob.objects.values()) == before
@@ -430,7 +498,7 @@ def test_ods_whose_first_sheet_is_empty_fails_and_another_sheet_can_be_chosen(ad
     assert "Roster could not make a preview of this file." in page
     assert 'id="sheet-choice"' in page
 
-    admin_client.post(url("sheet", job.pk), {"sheet": "People"})
+    post_and_plan(admin_client, url("sheet", job.pk), {"sheet": "People"})
     job.refresh_from_db()
     assert (job.status, job.sheet, job.file_format, job.count_new) == ("ready", "People", "ods", 2)
 
@@ -449,18 +517,17 @@ def test_csv_and_one_sheet_workbooks_offer_no_sheet_choice(admin_client):
     assert 'id="sheet-choice"' not in page
 
 
-def test_choosing_a_sheet_of_a_big_workbook_previews_it_in_the_background(
-    admin_client, monkeypatch, django_capture_on_commit_callbacks
+def test_choosing_a_sheet_has_a_worker_prepare_its_preview(
+    admin_client, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(import_admin, "INLINE_PLAN_MAX_BYTES", 10)
     upload(admin_client, xlsx_bytes(NOTES_AND_PEOPLE), filename="staff.xlsx")
     job = ImportJob.objects.get()
-    assert plan_import_task(job.pk) == "ready"
+    assert job.status == "ready"
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         admin_client.post(url("sheet", job.pk), {"sheet": "People"})
     job.refresh_from_db()
-    assert (job.status, job.sheet) == ("queued", "People")
+    assert (job.status, job.sheet) == ("planning", "People")
     assert [c.args for c in callbacks] == [(job.pk,)]
     assert plan_import_task(job.pk) == "ready"
     job.refresh_from_db()
@@ -827,9 +894,9 @@ def test_auditors_see_imports_and_previews_but_cannot_upload_or_apply(
             client.get(ADD_URL),
             upload(client, csv_bytes([HEADER, ["x@example.com", "", "", "", ""]])),
             client.post(url("confirm", job.pk), {"invite_mode": "none", "skip_invalid": "on"}),
-            client.post(url("columns", job.pk), {}),
-            client.post(url("replan", job.pk)),
-            client.post(url("sheet", job.pk), {"sheet": "People"}),
+            post_and_plan(client, url("columns", job.pk), {}),
+            post_and_plan(client, url("replan", job.pk), {}),
+            post_and_plan(client, url("sheet", job.pk), {"sheet": "People"}),
             client.get(url("file", job.pk)),
             client.get(url("template", "csv")),
         ]

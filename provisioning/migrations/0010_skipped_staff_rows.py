@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('provisioning', '0008_import_sheet'),
+        ('provisioning', '0009_import_planning_started_at'),
     ]
 
     operations = [
