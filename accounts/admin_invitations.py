@@ -143,7 +143,7 @@ class InvitationAdminMixin:
         if getattr(obj, "delivery_status", "") == "failed":
             return "Email failed"
         if state == "scheduled":
-            return f"Scheduled {_short_date(getattr(obj, 'invited_at', None))}"
+            return f"Scheduled {_short_date(getattr(obj, 'invitation_send_at', None))}"
         parts = [f"Sent {_short_date(obj.invitation_sent_at)}"]
         if obj.reminders_sent:
             parts.append(f"{obj.reminders_sent} reminder{'s' if obj.reminders_sent > 1 else ''}")
