@@ -283,9 +283,13 @@ class InvitationAdminMixin:
         if submitted and form.is_valid():
             try:
                 if "send_test" in request.POST:
-                    send_test_invitation(by=request.user, message=form.cleaned_data["message"])
+                    link = send_test_invitation(
+                        by=request.user, message=form.cleaned_data["message"]
+                    )
                     self.message_user(  # type: ignore[attr-defined]
-                        request, f"A test email is on its way to {request.user.email}."
+                        request,
+                        f"A test email is on its way to {request.user.email}. "
+                        f"Its claim link points at {link}",
                     )
                 else:
                     result = invite_people(
