@@ -122,8 +122,9 @@ def attach_invitation_columns(people: Sequence[Person]) -> None:
     """Set each person's latest invitation facts on them, in one query for the lot.
 
     Sets ``invitation_status``, ``invited_at``, ``invitation_send_at`` (when
-    it is or was due), ``invitation_sent_at``, ``invitation_expires_at``, ``reminders_sent`` and ``delivery_status``
-    (None or 0 for people never invited). Meant for one page of a list: a
+    it is or was due), ``invitation_sent_at``, ``invitation_expires_at``,
+    ``reminders_sent`` and ``delivery_status`` (None or 0 for people never
+    invited). Meant for one page of a list: a
     correlated subquery per column would run for every row an OFFSET skips.
     """
     latest: dict[int, Invitation] = {}

@@ -40,10 +40,8 @@ def test_dashboard_has_no_warning_when_links_reach_this_server(
 def test_test_email_message_shows_the_link_it_contains(admin_client, person, settings):
     settings.ROSTER_BASE_URL = "http://localhost:8000"
     url = reverse("admin:accounts_person_invite_detail", args=[person.pk])
-    response = admin_client.post(
-        url, {"when": "now", "message": "", "send_test": "1"}, follow=True
-    )
+    response = admin_client.post(url, {"when": "now", "message": "", "send_test": "1"}, follow=True)
     shown = [str(m) for m in response.context["messages"]]
-    assert any(
-        "Its claim link points at http://localhost:8000/invitation/" in m for m in shown
-    ), shown
+    assert any("Its claim link points at http://localhost:8000/invitation/" in m for m in shown), (
+        shown
+    )
