@@ -33,6 +33,7 @@ from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
 from accounts import selectors, services
+from accounts.admin_extensions import person_sections
 from accounts.admin_invitations import (
     DeliveryFailedFilter,
     InvitationAdminMixin,
@@ -295,6 +296,9 @@ class PersonAdmin(InvitationAdminMixin, FastCheckboxMixin, ServiceAdmin):
             pk = int(unquote(object_id))
         except ValueError:
             pk = None
+        person = self.get_object(request, unquote(object_id)) if pk is not None else None
+        if person is not None:
+            context["person_sections"] = person_sections(request, person)
         if pk is not None:
             reports = list(selectors.list_direct_reports(Person(pk=pk))[: REPORTS_SHOWN + 1])
             context.update(
