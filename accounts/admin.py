@@ -47,6 +47,7 @@ from accounts.admin_views import (
     memoise_unfold_result_headers,
     preview,
 )
+from accounts.admin_widgets import UnfoldWidgetsMixin
 from accounts.exceptions import DomainError
 from accounts.forms import AllowedDomainForm, DeactivateForm, PersonForm
 from accounts.models import AllowedDomain, LifecycleEvent, Person
@@ -86,7 +87,9 @@ class ServiceAdmin(ModelAdmin):
         refused = getattr(request, "_roster_refused_form", None)
         if refused is not None:
             return lambda *args, **kw: refused
-        return super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change, **kwargs)
+        # Fields the form declares itself get the admin theme's widgets too.
+        return type(form.__name__, (UnfoldWidgetsMixin, form), {"__module__": form.__module__})
 
     def changeform_view(
         self,

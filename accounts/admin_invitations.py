@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from unfold.decorators import action, display
 
+from accounts.admin_widgets import UnfoldWidgetsMixin
 from accounts.exceptions import DomainError
 from accounts.invitations import (
     InviteResult,
@@ -47,7 +48,7 @@ REMIND = "accounts.change_invitation"
 DELIVERIES_SHOWN = 20
 
 
-class InviteForm(forms.Form):
+class InviteForm(UnfoldWidgetsMixin, forms.Form):
     """When to send, and an optional personal message."""
 
     when = forms.ChoiceField(

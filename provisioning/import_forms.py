@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from provisioning.models import ImportJob
 from provisioning.records import RECORD_ATTRIBUTES
@@ -33,9 +34,8 @@ class UploadForm(forms.Form):
         label="Spreadsheet",
         help_text="CSV, Excel (.xlsx) or OpenDocument (.ods). The first row holds the column "
         "names; download the template to see them.",
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ",".join(ACCEPTED_SUFFIXES), "class": INPUT_CLASSES}
-        ),
+        # The admin theme's file box: its script fills in the chosen file's name.
+        widget=UnfoldAdminFileFieldWidget(attrs={"accept": ",".join(ACCEPTED_SUFFIXES)}),
     )
     complete_list = forms.BooleanField(
         label="This file is the complete list of people",
