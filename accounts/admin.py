@@ -286,7 +286,25 @@ class PersonAdmin(InvitationAdminMixin, FastCheckboxMixin, ServiceAdmin):
     def has_deactivate_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("accounts.deactivate_person")
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Someone who claimed is deactivated, never deleted: no Delete button.
+        if obj is not None and obj.has_claimed:
+            return False
+        return super().has_delete_permission(request, obj)
+
     # --- person page ------------------------------------------------------
+    def get_actions_detail(self, request: HttpRequest, object_id: Any) -> list:
+        actions = super().get_actions_detail(request, object_id)
+        person = self.get_object(request, unquote(str(object_id)))
+        if person is None:
+            return actions
+        hidden = self.invitation_actions_not_applying(person)
+        if person.status == Person.Status.DEACTIVATED:
+            hidden.add("deactivate_detail")
+        else:
+            hidden.add("reactivate_detail")
+        return [a for a in actions if a.method.__name__ not in hidden]
+
     def change_view(
         self,
         request: HttpRequest,

@@ -156,6 +156,17 @@ class InvitationAdminMixin:
         return " · ".join(parts)
 
     # --- person page ------------------------------------------------------
+    def invitation_actions_not_applying(self, person: Person) -> set[str]:
+        """Names of the invitation buttons that do nothing for ``person`` as they are now."""
+        hidden = set()
+        if person.status not in (Person.Status.STAGED, Person.Status.INVITED):
+            hidden.add("invite_detail")
+        if person.status != Person.Status.INVITED:
+            hidden.add("revoke_invitation_detail")
+        if not count_remindable(Person.objects.filter(pk=person.pk)):
+            hidden.add("remind_detail")
+        return hidden
+
     def change_view(
         self,
         request: HttpRequest,
@@ -176,6 +187,12 @@ class InvitationAdminMixin:
     def invite_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         person = self._invitation_person(request, object_id)
         back = reverse("admin:accounts_person_change", args=[person.pk])
+        if person.status not in (Person.Status.STAGED, Person.Status.INVITED):
+            return self._not_applying(
+                request,
+                f"{person} is {person.get_status_display().lower()}: there is nobody to invite.",
+                back,
+            )
         verb = "Send a new link to" if person.status == Person.Status.INVITED else "Invite"
         return self._invite_people(
             request, Person.objects.filter(pk=person.pk), f"{verb} {person}", back
@@ -193,6 +210,8 @@ class InvitationAdminMixin:
     def revoke_invitation_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         person = self._invitation_person(request, object_id)
         back = reverse("admin:accounts_person_change", args=[person.pk])
+        if person.status != Person.Status.INVITED:
+            return self._not_applying(request, f"{person} has no pending invitation.", back)
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
                 revoke_invitation(person, by=request.user)
@@ -250,6 +269,12 @@ class InvitationAdminMixin:
         )
 
     # --- shared -------------------------------------------------------------
+    def _not_applying(
+        self, request: HttpRequest, text: str, back: str, *, bulk: bool = False
+    ) -> HttpResponse | None:
+        self.message_user(request, text, messages.WARNING)  # type: ignore[attr-defined]
+        return None if bulk else HttpResponseRedirect(back)
+
     def _invitation_person(self, request: HttpRequest, object_id: str) -> Person:
         person = Person.objects.filter(pk=_int(unquote(object_id))).first()
         if person is None:
@@ -280,6 +305,12 @@ class InvitationAdminMixin:
         if not request.user.has_perm(INVITE):
             raise PermissionDenied
         submitted = request.method == "POST" and "when" in request.POST
+        # Only people awaiting invitation or invited can get a link.
+        count = people.filter(status__in=[Person.Status.STAGED, Person.Status.INVITED]).count()
+        if not count:
+            return self._not_applying(
+                request, "Nobody here is awaiting an invitation or invited.", back, bulk=bulk
+            )
         form = InviteForm(request.POST if submitted else None)
         if submitted and form.is_valid():
             try:
@@ -306,7 +337,7 @@ class InvitationAdminMixin:
         return self._invitation_page(
             request,
             title=title,
-            count=people.count(),
+            count=count,
             back=back,
             kind="invite",
             form=form,
@@ -327,6 +358,14 @@ class InvitationAdminMixin:
     ) -> HttpResponse | None:
         if not request.user.has_perm(REMIND):
             raise PermissionDenied
+        count = count_remindable(people)
+        if not count:
+            return self._not_applying(
+                request,
+                "Nobody here has a sent, unclaimed invitation to remind.",
+                back,
+                bulk=bulk,
+            )
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
                 result = remind_people(people, by=request.user)
@@ -338,7 +377,7 @@ class InvitationAdminMixin:
         return self._invitation_page(
             request,
             title=title,
-            count=count_remindable(people),
+            count=count,
             back=back,
             kind="remind",
             selected=list(people.values_list("pk", flat=True)) if bulk else None,
