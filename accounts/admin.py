@@ -33,6 +33,7 @@ from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
 from accounts import selectors, services
+from accounts.admin_extensions import person_sections
 from accounts.admin_invitations import (
     DeliveryFailedFilter,
     InvitationAdminMixin,
@@ -46,6 +47,7 @@ from accounts.admin_views import (
     memoise_unfold_result_headers,
     preview,
 )
+from accounts.admin_widgets import UnfoldWidgetsMixin
 from accounts.exceptions import DomainError
 from accounts.forms import AllowedDomainForm, DeactivateForm, PersonForm
 from accounts.models import AllowedDomain, LifecycleEvent, Person
@@ -85,7 +87,9 @@ class ServiceAdmin(ModelAdmin):
         refused = getattr(request, "_roster_refused_form", None)
         if refused is not None:
             return lambda *args, **kw: refused
-        return super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change, **kwargs)
+        # Fields the form declares itself get the admin theme's widgets too.
+        return type(form.__name__, (UnfoldWidgetsMixin, form), {"__module__": form.__module__})
 
     def changeform_view(
         self,
@@ -303,7 +307,25 @@ class PersonAdmin(InvitationAdminMixin, FastCheckboxMixin, ServiceAdmin):
                 return True
         return services.staff_protection(obj, by=request.user) is None
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Someone who claimed is deactivated, never deleted: no Delete button.
+        if obj is not None and obj.has_claimed:
+            return False
+        return super().has_delete_permission(request, obj)
+
     # --- person page ------------------------------------------------------
+    def get_actions_detail(self, request: HttpRequest, object_id: Any) -> list:
+        actions = super().get_actions_detail(request, object_id)
+        person = self.get_object(request, unquote(str(object_id)))
+        if person is None:
+            return actions
+        hidden = self.invitation_actions_not_applying(person)
+        if person.status == Person.Status.DEACTIVATED:
+            hidden.add("deactivate_detail")
+        else:
+            hidden.add("reactivate_detail")
+        return [a for a in actions if a.method.__name__ not in hidden]
+
     def change_view(
         self,
         request: HttpRequest,
@@ -316,6 +338,9 @@ class PersonAdmin(InvitationAdminMixin, FastCheckboxMixin, ServiceAdmin):
             pk = int(unquote(object_id))
         except ValueError:
             pk = None
+        person = self.get_object(request, unquote(object_id)) if pk is not None else None
+        if person is not None:
+            context["person_sections"] = person_sections(request, person)
         if pk is not None:
             reports = list(selectors.list_direct_reports(Person(pk=pk))[: REPORTS_SHOWN + 1])
             context.update(

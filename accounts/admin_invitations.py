@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from unfold.decorators import action, display
 
+from accounts.admin_widgets import UnfoldWidgetsMixin
 from accounts.exceptions import DomainError
 from accounts.invitations import (
     InviteResult,
@@ -47,7 +48,7 @@ REMIND = "accounts.change_invitation"
 DELIVERIES_SHOWN = 20
 
 
-class InviteForm(forms.Form):
+class InviteForm(UnfoldWidgetsMixin, forms.Form):
     """When to send, and an optional personal message."""
 
     when = forms.ChoiceField(
@@ -143,7 +144,7 @@ class InvitationAdminMixin:
         if getattr(obj, "delivery_status", "") == "failed":
             return "Email failed"
         if state == "scheduled":
-            return f"Scheduled {_short_date(getattr(obj, 'invited_at', None))}"
+            return f"Scheduled {_short_date(getattr(obj, 'invitation_send_at', None))}"
         parts = [f"Sent {_short_date(obj.invitation_sent_at)}"]
         if obj.reminders_sent:
             parts.append(f"{obj.reminders_sent} reminder{'s' if obj.reminders_sent > 1 else ''}")
@@ -155,6 +156,17 @@ class InvitationAdminMixin:
         return " · ".join(parts)
 
     # --- person page ------------------------------------------------------
+    def invitation_actions_not_applying(self, person: Person) -> set[str]:
+        """Names of the invitation buttons that do nothing for ``person`` as they are now."""
+        hidden = set()
+        if person.status not in (Person.Status.STAGED, Person.Status.INVITED):
+            hidden.add("invite_detail")
+        if person.status != Person.Status.INVITED:
+            hidden.add("revoke_invitation_detail")
+        if not count_remindable(Person.objects.filter(pk=person.pk)):
+            hidden.add("remind_detail")
+        return hidden
+
     def change_view(
         self,
         request: HttpRequest,
@@ -175,6 +187,12 @@ class InvitationAdminMixin:
     def invite_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         person = self._invitation_person(request, object_id)
         back = reverse("admin:accounts_person_change", args=[person.pk])
+        if person.status not in (Person.Status.STAGED, Person.Status.INVITED):
+            return self._not_applying(
+                request,
+                f"{person} is {person.get_status_display().lower()}: there is nobody to invite.",
+                back,
+            )
         verb = "Send a new link to" if person.status == Person.Status.INVITED else "Invite"
         return self._invite_people(
             request, Person.objects.filter(pk=person.pk), f"{verb} {person}", back
@@ -192,6 +210,8 @@ class InvitationAdminMixin:
     def revoke_invitation_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         person = self._invitation_person(request, object_id)
         back = reverse("admin:accounts_person_change", args=[person.pk])
+        if person.status != Person.Status.INVITED:
+            return self._not_applying(request, f"{person} has no pending invitation.", back)
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
                 revoke_invitation(person, by=request.user)
@@ -249,6 +269,12 @@ class InvitationAdminMixin:
         )
 
     # --- shared -------------------------------------------------------------
+    def _not_applying(
+        self, request: HttpRequest, text: str, back: str, *, bulk: bool = False
+    ) -> HttpResponse | None:
+        self.message_user(request, text, messages.WARNING)  # type: ignore[attr-defined]
+        return None if bulk else HttpResponseRedirect(back)
+
     def _invitation_person(self, request: HttpRequest, object_id: str) -> Person:
         person = Person.objects.filter(pk=_int(unquote(object_id))).first()
         if person is None:
@@ -279,13 +305,23 @@ class InvitationAdminMixin:
         if not request.user.has_perm(INVITE):
             raise PermissionDenied
         submitted = request.method == "POST" and "when" in request.POST
+        # Only people awaiting invitation or invited can get a link.
+        count = people.filter(status__in=[Person.Status.STAGED, Person.Status.INVITED]).count()
+        if not count:
+            return self._not_applying(
+                request, "Nobody here is awaiting an invitation or invited.", back, bulk=bulk
+            )
         form = InviteForm(request.POST if submitted else None)
         if submitted and form.is_valid():
             try:
                 if "send_test" in request.POST:
-                    send_test_invitation(by=request.user, message=form.cleaned_data["message"])
+                    link = send_test_invitation(
+                        by=request.user, message=form.cleaned_data["message"]
+                    )
                     self.message_user(  # type: ignore[attr-defined]
-                        request, f"A test email is on its way to {request.user.email}."
+                        request,
+                        f"A test email is on its way to {request.user.email}. "
+                        f"Its claim link points at {link}",
                     )
                 else:
                     result = invite_people(
@@ -301,7 +337,7 @@ class InvitationAdminMixin:
         return self._invitation_page(
             request,
             title=title,
-            count=people.count(),
+            count=count,
             back=back,
             kind="invite",
             form=form,
@@ -322,6 +358,14 @@ class InvitationAdminMixin:
     ) -> HttpResponse | None:
         if not request.user.has_perm(REMIND):
             raise PermissionDenied
+        count = count_remindable(people)
+        if not count:
+            return self._not_applying(
+                request,
+                "Nobody here has a sent, unclaimed invitation to remind.",
+                back,
+                bulk=bulk,
+            )
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
                 result = remind_people(people, by=request.user)
@@ -333,7 +377,7 @@ class InvitationAdminMixin:
         return self._invitation_page(
             request,
             title=title,
-            count=count_remindable(people),
+            count=count,
             back=back,
             kind="remind",
             selected=list(people.values_list("pk", flat=True)) if bulk else None,

@@ -9,6 +9,7 @@ from unfold.widgets import UnfoldAdminEmailInputWidget, UnfoldAdminTextInputWidg
 
 from accounts import services
 from accounts.actors import Actor
+from accounts.admin_widgets import UnfoldWidgetsMixin
 from accounts.exceptions import DomainError, InvalidPerson
 from accounts.models import AllowedDomain, Person
 
@@ -105,7 +106,7 @@ class AllowedDomainForm(ServiceForm):
         )
 
 
-class DeactivateForm(forms.Form):
+class DeactivateForm(UnfoldWidgetsMixin, forms.Form):
     """The optional reason asked for on the deactivation confirmation page."""
 
     reason = forms.CharField(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -17,6 +18,34 @@ STATUS_VARIANTS = {
     "active": "success",
     "deactivated": "danger",
 }
+
+
+# Names of this machine that all reach the same server.
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(scheme: str, host: str) -> tuple[str, int | None]:
+    parts = urlsplit(f"{scheme}://{host}")
+    try:
+        port = parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        port = None
+    name = (parts.hostname or "").lower()
+    return ("localhost" if name in LOOPBACK else name), port
+
+
+def base_url_mismatch(request: HttpRequest) -> str | None:
+    """Return ROSTER_BASE_URL if it names another server than the one serving ``request``.
+
+    Claim links in emails start with that URL: pointing elsewhere, they do
+    not reach this portal.
+    """
+    base_url = settings.ROSTER_BASE_URL
+    parts = urlsplit(base_url)
+    base = _origin(parts.scheme or "http", parts.netloc)
+    here = _origin(request.scheme or "http", request.get_host())
+    return None if base == here else base_url
 
 
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +92,8 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
             },
         }
     )
+    context["base_url_mismatch"] = base_url_mismatch(request)
+    context["request_origin"] = f"{request.scheme}://{request.get_host()}"
     context["allowed_domains_url"] = reverse("admin:accounts_alloweddomain_changelist")
     context["add_allowed_domain_url"] = reverse("admin:accounts_alloweddomain_add")
     context["can_change_domains"] = request.user.has_perm("accounts.change_alloweddomain")

@@ -7,7 +7,8 @@ process is left behind. If any child stops by itself, the others are stopped
 and this exits non-zero.
 
 Environment: ``PORT`` (default 8000); ``DEMO=1`` also loads a demo
-organisation the first time.
+organisation the first time. Claim links in emails point at the port served
+(``http://127.0.0.1:PORT``) unless ``ROSTER_BASE_URL`` is set.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 
@@ -43,11 +44,24 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def child_environment(port: int, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the environment for the web server and workers serving ``port``.
+
+    Emails written by the worker link to ``ROSTER_BASE_URL``; without an
+    explicit one, that is the address this runner serves.
+    """
+    env = dict(os.environ if environ is None else environ)
+    if not (env.get("ROSTER_BASE_URL") or "").strip():
+        env["ROSTER_BASE_URL"] = f"http://127.0.0.1:{port}"
+    return env
+
+
 class Runner:
     """Start, watch and stop the child processes."""
 
     def __init__(self, port: int) -> None:
         self.port = port
+        self.env = child_environment(port)
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = False
 
@@ -77,6 +91,7 @@ class Runner:
             child = subprocess.Popen(
                 command,
                 cwd=BASE_DIR,
+                env=self.env,
                 stdin=subprocess.DEVNULL,
                 preexec_fn=_die_with_parent,
                 # One group for all children, apart from the runner's, so a

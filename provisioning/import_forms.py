@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldBooleanWidget
 
 from provisioning.models import ImportJob
 from provisioning.records import RECORD_ATTRIBUTES
@@ -23,7 +24,6 @@ INPUT_CLASSES = (
     "focus:outline-primary-600 px-3 py-2 w-full max-w-2xl dark:bg-base-900 dark:border-base-700 "
     "dark:text-font-default-dark"
 )
-CHECKBOX_CLASSES = "accent-primary-600 h-4 w-4"
 
 
 class UploadForm(forms.Form):
@@ -33,16 +33,15 @@ class UploadForm(forms.Form):
         label="Spreadsheet",
         help_text="CSV, Excel (.xlsx) or OpenDocument (.ods). The first row holds the column "
         "names; download the template to see them.",
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ",".join(ACCEPTED_SUFFIXES), "class": INPUT_CLASSES}
-        ),
+        # The admin theme's file box: its script fills in the chosen file's name.
+        widget=UnfoldAdminFileFieldWidget(attrs={"accept": ",".join(ACCEPTED_SUFFIXES)}),
     )
     complete_list = forms.BooleanField(
         label="This file is the complete list of people",
         required=False,
         help_text="People added from earlier spreadsheets who are missing from this file "
         "will be deactivated. You will see who before anything changes.",
-        widget=forms.CheckboxInput(attrs={"class": CHECKBOX_CLASSES}),
+        widget=UnfoldBooleanWidget,
     )
 
     def __init__(self, *args: Any, can_complete_list: bool = False, **kwargs: Any) -> None:
@@ -132,9 +131,7 @@ class SheetForm(forms.Form):
 class ConfirmForm(forms.Form):
     """The choices made before applying an import."""
 
-    skip_invalid = forms.BooleanField(
-        required=False, widget=forms.CheckboxInput(attrs={"class": CHECKBOX_CLASSES})
-    )
+    skip_invalid = forms.BooleanField(required=False, widget=UnfoldBooleanWidget)
     invite_mode = forms.ChoiceField(
         label="Invitations for new people",
         choices=[],

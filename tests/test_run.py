@@ -118,3 +118,17 @@ def test_make_run_serves_runs_tasks_on_embedded_broker_and_stops_cleanly(tmp_pat
         for pid in children:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_make_run_links_emails_to_the_port_it_serves():
+    from portal.run import child_environment
+
+    env = child_environment(18123, {"PATH": "/usr/bin", "ROSTER_BASE_URL": ""})
+    assert env == {"PATH": "/usr/bin", "ROSTER_BASE_URL": "http://127.0.0.1:18123"}
+
+
+def test_make_run_keeps_an_explicit_base_url():
+    from portal.run import child_environment
+
+    env = child_environment(18123, {"ROSTER_BASE_URL": "https://roster.acme.test"})
+    assert env == {"ROSTER_BASE_URL": "https://roster.acme.test"}

@@ -36,7 +36,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
-from accounts.invitations.emails import Links, build_message
+from accounts.invitations.emails import SAMPLE_TOKEN, Links, build_message
 from accounts.invitations.invites import (
     BATCH_SIZE,
     OPEN,
@@ -518,7 +518,7 @@ def send_test_invitation_email(person_id: int, message: str = "") -> bool:
     build_message(
         template="invitation",
         person=person,
-        token="this-is-a-sample-link-it-does-not-work",
+        token=SAMPLE_TOKEN,
         inviter=person.display_name,
         message=message,
         expires_at=timezone.now() + timedelta(days=expiry_days()),

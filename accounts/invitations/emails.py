@@ -66,6 +66,10 @@ class InvitationEmail(EmailMultiAlternatives):
         return msg
 
 
+# The claim token of "send me a test email": a link that leads nowhere.
+SAMPLE_TOKEN = "this-is-a-sample-link-it-does-not-work"
+
+
 def absolute_url(path: str) -> str:
     return f"{settings.ROSTER_BASE_URL.rstrip('/')}{path}"
 

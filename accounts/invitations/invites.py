@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.actors import Actor, describe
 from accounts.exceptions import IllegalTransition, InvalidPerson
 from accounts.invitations import ratelimit
+from accounts.invitations.emails import SAMPLE_TOKEN, claim_url
 from accounts.invitations.exceptions import RateLimited
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
 from accounts.services import Actorish, publish, record_event, require
@@ -478,13 +479,16 @@ def request_new_link(email: str, *, client_ip: str) -> None:
         )
 
 
-def send_test_invitation(*, by: Person, message: str = "") -> None:
+def send_test_invitation(*, by: Person, message: str = "") -> str:
     """Queue a sample invitation email to ``by`` so they can see what people get.
 
-    Raises NotAllowed or InvalidPerson (message too long).
+    Return the sample claim link the email holds, so a base URL that points
+    at the wrong server shows at once. Raises NotAllowed or InvalidPerson
+    (message too long).
     """
     require(by, "accounts.add_invitation")
     _clean_schedule(None, message, timezone.now())
     from accounts.invitation_tasks import send_test_invitation_task
 
     transaction.on_commit(partial(send_test_invitation_task.delay, by.pk, message))
+    return claim_url(SAMPLE_TOKEN)

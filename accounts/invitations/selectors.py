@@ -121,9 +121,10 @@ def list_deliveries(person: Person) -> QuerySet[InvitationDelivery]:
 def attach_invitation_columns(people: Sequence[Person]) -> None:
     """Set each person's latest invitation facts on them, in one query for the lot.
 
-    Sets ``invitation_status``, ``invited_at``, ``invitation_sent_at``,
-    ``invitation_expires_at``, ``reminders_sent`` and ``delivery_status``
-    (None or 0 for people never invited). Meant for one page of a list: a
+    Sets ``invitation_status``, ``invited_at``, ``invitation_send_at`` (when
+    it is or was due), ``invitation_sent_at``, ``invitation_expires_at``,
+    ``reminders_sent`` and ``delivery_status`` (None or 0 for people never
+    invited). Meant for one page of a list: a
     correlated subquery per column would run for every row an OFFSET skips.
     """
     latest: dict[int, Invitation] = {}
@@ -134,6 +135,7 @@ def attach_invitation_columns(people: Sequence[Person]) -> None:
             "person_id",
             "status",
             "created_at",
+            "send_at",
             "sent_at",
             "expires_at",
             "reminders_sent",
@@ -146,6 +148,7 @@ def attach_invitation_columns(people: Sequence[Person]) -> None:
         found = latest.get(person.pk)
         person.invitation_status = found.status if found else None
         person.invited_at = found.created_at if found else None
+        person.invitation_send_at = found.send_at if found else None
         person.invitation_sent_at = found.sent_at if found else None
         person.invitation_expires_at = found.expires_at if found else None
         person.reminders_sent = found.reminders_sent if found else 0

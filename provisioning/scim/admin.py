@@ -214,6 +214,17 @@ BUTTONS: dict[str, Button] = {
 }
 
 
+def _not_applying(target: ScimTarget, name: str) -> str | None:
+    """Say why button ``name`` does nothing for ``target`` as it is now; None if it applies."""
+    if name == "enable" and target.is_enabled:
+        return f"{target.name} is already enabled."
+    if name == "pause" and target.is_paused:
+        return f"{target.name} is already paused."
+    if name == "resume" and not target.is_paused:
+        return f"{target.name} is not paused."
+    return None
+
+
 @admin.register(ScimTarget)
 class ScimTargetAdmin(ServiceAdmin):
     form = ScimTargetForm
@@ -345,6 +356,17 @@ class ScimTargetAdmin(ServiceAdmin):
         )
 
     # --- buttons -----------------------------------------------------------
+    def get_actions_detail(self, request: HttpRequest, object_id: Any) -> list:
+        actions = super().get_actions_detail(request, object_id)
+        target = self.get_object(request, unquote(str(object_id)))
+        if target is None:
+            return actions
+        return [
+            a
+            for a in actions
+            if _not_applying(target, a.method.__name__.removesuffix("_detail")) is None
+        ]
+
     def _press(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         title, permission, call, said = BUTTONS[name]
         allowed = (
@@ -358,6 +380,10 @@ class ScimTargetAdmin(ServiceAdmin):
         if target is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         change_url = reverse("admin:provisioning_scimtarget_change", args=[target.pk])
+        why_not = _not_applying(target, name)
+        if why_not:
+            self.message_user(request, why_not, messages.WARNING)
+            return HttpResponseRedirect(change_url)
         if request.method != "POST" or request.POST.get("confirm") != "yes":
             context = {
                 **self.admin_site.each_context(request),
@@ -415,6 +441,10 @@ class ScimTargetAdmin(ServiceAdmin):
     def _each(self, request: HttpRequest, queryset: QuerySet[ScimTarget], name: str) -> None:
         _title, _permission, call, said = BUTTONS[name]
         for target in queryset:
+            why_not = _not_applying(target, name)
+            if why_not:
+                self.message_user(request, why_not, messages.WARNING)
+                continue
             try:
                 call(target, request.user)
             except DomainError as exc:

@@ -22,6 +22,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from accounts.admin import ServiceAdmin
+from accounts.admin_widgets import UnfoldWidgetsMixin
 from accounts.exceptions import DomainError
 from provisioning.sources import idp_services
 from provisioning.sources.idp_mapping import MAPPED_ATTRIBUTES
@@ -153,7 +154,7 @@ class IdentitySourceForm(forms.ModelForm):
         self.add_error(None, exc.message)
 
 
-class InviteForm(forms.Form):
+class InviteForm(UnfoldWidgetsMixin, forms.Form):
     invite_mode = forms.ChoiceField(
         choices=IdentitySource.InviteMode.choices,
         initial=IdentitySource.InviteMode.NONE,

@@ -1,7 +1,10 @@
 """A real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright.
 
 Tests here use Django's ``live_server``, so they run with ``transaction=True``
-and carry ``@pytest.mark.browser``.
+and carry ``@pytest.mark.browser``. Every ``page`` fails its test if the page
+logged a console error or threw an uncaught exception (a failed load, a 404
+of any asset, a script error); nothing is ignored. A test that means to load
+an error page (a 403, a 404) says so with ``page.expect_console_errors(...)``.
 """
 
 from __future__ import annotations
@@ -45,5 +48,23 @@ def page(browser) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    errors: list[str] = []
+    expected: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            location = message.location or {}
+            errors.append(f"console: {message.text} ({location.get('url', '?')})")
+
+    def on_page_error(error) -> None:
+        errors.append(f"uncaught: {error}")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
+    # A test that loads an error page on purpose names what it expects.
+    page.expect_console_errors = expected.extend
     yield page
     context.close()
+    unexpected = [e for e in errors if not any(part in e for part in expected)]
+    if unexpected:
+        pytest.fail("The browser reported errors:\n" + "\n".join(unexpected), pytrace=False)
