@@ -291,9 +291,6 @@ class PersonAdmin(InvitationAdminMixin, FastCheckboxMixin, ServiceAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_change_permission(request, obj) and self._may_change(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and self._may_change(request, obj)
-
     @staticmethod
     def _may_change(request: HttpRequest, obj: Any) -> bool:
         # Staff (any admin role) are changed by System administrators only:
@@ -311,7 +308,7 @@ class PersonAdmin(InvitationAdminMixin, FastCheckboxMixin, ServiceAdmin):
         # Someone who claimed is deactivated, never deleted: no Delete button.
         if obj is not None and obj.has_claimed:
             return False
-        return super().has_delete_permission(request, obj)
+        return super().has_delete_permission(request, obj) and self._may_change(request, obj)
 
     # --- person page ------------------------------------------------------
     def get_actions_detail(self, request: HttpRequest, object_id: Any) -> list:
