@@ -31,7 +31,7 @@ from provisioning.scim.push import (  # noqa: F401  (re-exported)
     reconcile_target,
     sync_target,
 )
-from provisioning.secrets import encrypt
+from provisioning.secrets import encrypt, moves_host
 
 logger = logging.getLogger(__name__)
 
@@ -152,14 +152,23 @@ def update_target(
         raise InvalidTarget(dict.fromkeys(unknown, "This setting does not exist."))
     _validate(changes)
     target = ScimTarget.objects.select_for_update().get(pk=target.pk)
+    forget = _check_secrets_follow_hosts(
+        target, changes, token=token or "", oauth_client_secret=oauth_client_secret or ""
+    )
     fields = [n for n, v in changes.items() if getattr(target, n) != v]
     for name in fields:
         setattr(target, name, changes[name])
     if token:
         target.token_encrypted = encrypt(token)
         fields.append("token_encrypted")
+    elif "token" in forget and target.token_encrypted:
+        target.token_encrypted = ""
+        fields.append("token_encrypted")
     if oauth_client_secret:
         target.oauth_client_secret_encrypted = encrypt(oauth_client_secret)
+        fields.append("oauth_client_secret_encrypted")
+    elif "oauth_client_secret" in forget and target.oauth_client_secret_encrypted:
+        target.oauth_client_secret_encrypted = ""
         fields.append("oauth_client_secret_encrypted")
     if not fields:
         return target
@@ -178,6 +187,41 @@ def update_target(
         ScimLink.objects.filter(target=target).update(synced_version=0)
         _enqueue_push_on_commit(target)
     return target
+
+
+def _check_secrets_follow_hosts(
+    target: ScimTarget, changes: dict[str, Any], *, token: str, oauth_client_secret: str
+) -> set[str]:
+    """Refuse a move of a URL to another host that would carry a stored secret there.
+
+    The bearer token (and, with OAuth, the access token) goes to the base URL;
+    the client secret goes to the token URL. Return the names of stored
+    secrets not in use that belong to the old host: they are forgotten, so
+    a later switch of method cannot send them to the new one.
+    Raises InvalidTarget.
+    """
+    method = changes.get("auth_method", target.auth_method)
+    base_moves = moves_host(target.base_url, changes.get("base_url", target.base_url))
+    token_url_moves = bool(target.oauth_token_url) and moves_host(
+        target.oauth_token_url, changes.get("oauth_token_url", target.oauth_token_url)
+    )
+    errors: dict[str, str] = {}
+    again = "now points at another host: enter the {} again, or the stored one would be sent there."
+    if base_moves and method == ScimTarget.AuthMethod.BEARER:
+        if target.token_encrypted and not token:
+            errors["token"] = "The base URL " + again.format("bearer token")
+    if method == ScimTarget.AuthMethod.OAUTH2 and target.oauth_client_secret_encrypted:
+        if not oauth_client_secret and (base_moves or token_url_moves):
+            which = "OAuth token URL" if token_url_moves else "base URL"
+            errors["oauth_client_secret"] = f"The {which} " + again.format("OAuth client secret")
+    if errors:
+        raise InvalidTarget(errors)
+    forget = set()
+    if base_moves and not token:
+        forget.add("token")
+    if token_url_moves and not oauth_client_secret:
+        forget.add("oauth_client_secret")
+    return forget
 
 
 @transaction.atomic

@@ -29,7 +29,10 @@ from provisioning.sources.idp_models import IdentitySource, SyncRun
 
 SHOWN = 20
 TEMPLATE = "admin/provisioning/identitysource/confirm.html"
-WRITE_ONLY = "Write-only: stored encrypted, never shown again. Leave empty to keep the current one."
+WRITE_ONLY = (
+    "Write-only: stored encrypted, never shown again. Leave empty to keep the current one; "
+    "enter it again when a sign-in or directory address moves to another host."
+)
 CONNECTION_FIELDS = {
     "admin_email": "Administrator to impersonate (Google)",
     "customer": "Customer ID (Google; default my_customer)",

@@ -48,7 +48,7 @@ from provisioning.reconcile import (
     deactivation_threshold,
 )
 from provisioning.records import ExternalRecord
-from provisioning.secrets import decrypt_json, encrypt_json
+from provisioning.secrets import decrypt_json, encrypt_json, moves_host
 from provisioning.sources import entra, google
 from provisioning.sources.idp_errors import DeltaExpired, DirectoryError
 from provisioning.sources.idp_mapping import (
@@ -246,7 +246,10 @@ def update_source(
     source = IdentitySource.objects.select_for_update().get(pk=source.pk)
     fields = _set_options(source, options)
     if connection is not None:
-        source.connection = _clean_connection(source.kind, connection)
+        clean = _clean_connection(source.kind, connection)
+        if source.has_credentials and not credentials:
+            _check_credentials_follow_hosts(source, clean)
+        source.connection = clean
         fields.append("connection")
     if credentials:
         source.encrypted_credentials = encrypt_json(_clean_credentials(source.kind, credentials))
@@ -257,6 +260,38 @@ def update_source(
     source.save(update_fields=[*set(fields), "updated_at"])
     schedule_source(source)
     return source
+
+
+# Where each kind sends its credentials (or tokens made from them), with the
+# address used when the setting is empty.
+CREDENTIAL_ENDPOINTS = {
+    IdentitySource.Kind.GOOGLE: {"api_endpoint": "https://admin.googleapis.com"},
+    IdentitySource.Kind.ENTRA: {
+        "authority_host": "https://login.microsoftonline.com",
+        "graph_url": "https://graph.microsoft.com",
+    },
+}
+SECRET_NAMES = {
+    IdentitySource.Kind.GOOGLE: "service-account key",
+    IdentitySource.Kind.ENTRA: "client secret",
+}
+
+
+def _check_credentials_follow_hosts(source: IdentitySource, connection: dict[str, Any]) -> None:
+    """Refuse an endpoint moved to another host while the stored credentials stay.
+
+    Raises SourceProblem naming the setting, so the administrator enters the
+    secret again for the new host.
+    """
+    before = source.connection or {}
+    for key, default in CREDENTIAL_ENDPOINTS[IdentitySource.Kind(source.kind)].items():
+        if moves_host(before.get(key) or default, connection.get(key) or default):
+            label = key.replace("_", " ")
+            secret = SECRET_NAMES[IdentitySource.Kind(source.kind)]
+            raise SourceProblem(
+                f"The {label} now points at another host: enter the {secret} again, "
+                "or the stored one would be sent there."
+            )
 
 
 def schedule_source(source: IdentitySource) -> Any:
