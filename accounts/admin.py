@@ -462,6 +462,7 @@ class LifecycleEventAdmin(FastCheckboxMixin, ExportMixin, ModelAdmin):
     list_display = ("created_at", "action", "subject_link", "actor_label", "changes_summary")
     list_filter = (
         ("action", ChoicesDropdownFilter),
+        ("subject_kind", ChoicesDropdownFilter),
         ("actor_kind", ChoicesDropdownFilter),
         ("created_at", RangeDateFilter),
     )
@@ -475,6 +476,7 @@ class LifecycleEventAdmin(FastCheckboxMixin, ExportMixin, ModelAdmin):
     fields = (
         "created_at",
         "action",
+        "subject_kind",
         "subject",
         "person_ref",
         "actor_kind",

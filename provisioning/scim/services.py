@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Person
+from accounts.audit import CHANGED, record_setting_event, setting_changes
+from accounts.models import LifecycleEvent, Person
 from accounts.services import require
 from provisioning.scim import mapping
 from provisioning.scim.client import Capabilities, ScimError
@@ -128,7 +129,23 @@ def create_target(
     target.token_encrypted = encrypt(token)
     target.oauth_client_secret_encrypted = encrypt(oauth_client_secret)
     target.save(force_insert=True)
+    _audit(
+        target,
+        LifecycleEvent.Action.CREATED,
+        by=by,
+        changes=setting_changes(
+            None,
+            {**values, "token": token, "oauth_client_secret": oauth_client_secret},
+            secrets=SECRETS,
+        ),
+    )
     return target
+
+
+def _audit(target: ScimTarget, action: str, *, by: Actorish, **kwargs: Any) -> None:
+    record_setting_event(
+        LifecycleEvent.SubjectKind.SCIM_TARGET, target.name, action, by=by, **kwargs
+    )
 
 
 @transaction.atomic
@@ -156,22 +173,30 @@ def update_target(
         target, changes, token=token or "", oauth_client_secret=oauth_client_secret or ""
     )
     fields = [n for n, v in changes.items() if getattr(target, n) != v]
+    audited = setting_changes(
+        {n: getattr(target, n) for n in fields}, {n: changes[n] for n in fields}
+    )
     for name in fields:
         setattr(target, name, changes[name])
     if token:
         target.token_encrypted = encrypt(token)
         fields.append("token_encrypted")
+        audited["token"] = CHANGED
     elif "token" in forget and target.token_encrypted:
         target.token_encrypted = ""
         fields.append("token_encrypted")
+        audited["token"] = "removed"
     if oauth_client_secret:
         target.oauth_client_secret_encrypted = encrypt(oauth_client_secret)
         fields.append("oauth_client_secret_encrypted")
+        audited["oauth_client_secret"] = CHANGED
     elif "oauth_client_secret" in forget and target.oauth_client_secret_encrypted:
         target.oauth_client_secret_encrypted = ""
         fields.append("oauth_client_secret_encrypted")
+        audited["oauth_client_secret"] = "removed"
     if not fields:
         return target
+    _audit(target, LifecycleEvent.Action.UPDATED, by=by, changes=audited)
     if "base_url" in fields:
         target.capabilities = {}
         fields.append("capabilities")
@@ -228,6 +253,7 @@ def _check_secrets_follow_hosts(
 def delete_target(target: ScimTarget, *, by: Actorish) -> None:
     """Remove a target with its links and runs; remote users are left as they are."""
     require(by, "provisioning.delete_scimtarget")
+    _audit(target, LifecycleEvent.Action.DELETED, by=by)
     target.delete()
 
 
@@ -262,6 +288,10 @@ def enable_target(target: ScimTarget, *, by: Actorish) -> ScimRun:
     """Switch a target on and start its initial sync of everyone in scope."""
     require(by, "provisioning.change_scimtarget")
     target = ScimTarget.objects.select_for_update().get(pk=target.pk)
+    if not target.is_enabled:
+        _audit(
+            target, LifecycleEvent.Action.UPDATED, by=by, changes={"is_enabled": [False, True]}
+        )
     target.is_enabled = True
     target.state = ScimTarget.State.HEALTHY
     target.state_reason = ""
@@ -290,7 +320,10 @@ def _sync(target: ScimTarget) -> ScimRun:
 def disable_target(target: ScimTarget, *, by: Actorish) -> ScimTarget:
     """Stop pushing to a target (its links are kept)."""
     require(by, "provisioning.change_scimtarget")
-    ScimTarget.objects.filter(pk=target.pk).update(is_enabled=False)
+    if ScimTarget.objects.filter(pk=target.pk, is_enabled=True).update(is_enabled=False):
+        _audit(
+            target, LifecycleEvent.Action.UPDATED, by=by, changes={"is_enabled": [True, False]}
+        )
     target.refresh_from_db()
     return target
 
@@ -344,11 +377,12 @@ def dry_run(target: ScimTarget, *, by: Actorish) -> ScimRun:
 def pause_target(target: ScimTarget, *, by: Actorish, reason: str = "") -> ScimTarget:
     """Pause pushes to a target; changes keep accumulating in the outbox."""
     require(by, "provisioning.change_scimtarget")
+    reason = (reason or "Paused by an administrator.")[:500]
     ScimTarget.objects.filter(pk=target.pk).update(
-        state=ScimTarget.State.PAUSED,
-        state_reason=(reason or "Paused by an administrator.")[:500],
+        state=ScimTarget.State.PAUSED, state_reason=reason
     )
     target.refresh_from_db()
+    _audit(target, LifecycleEvent.Action.PAUSED, by=by, reason=reason)
     return target
 
 
@@ -366,6 +400,7 @@ def resume_target(target: ScimTarget, *, by: Actorish) -> ScimTarget:
         next_attempt_at=None, attempts=0
     )
     target.refresh_from_db()
+    _audit(target, LifecycleEvent.Action.RESUMED, by=by)
     _enqueue_push_on_commit(target)
     return target
 

@@ -27,6 +27,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.audit import CHANGED, record_setting_event, setting_changes
 from accounts.exceptions import DomainError
 from accounts.models import LifecycleEvent, Person
 from accounts.services import require
@@ -190,7 +191,29 @@ def connect_source(
     _set_options(source, options)
     source.save()
     schedule_source(source)
+    _audit(
+        source,
+        LifecycleEvent.Action.CREATED,
+        by=by,
+        changes=setting_changes(
+            None,
+            {"kind": kind, **_audited(source), "credentials": True},
+            secrets=["credentials"],
+        ),
+    )
     return source
+
+
+def _audited(source: IdentitySource) -> dict[str, Any]:
+    values = {name: getattr(source, name) for name in _OPTION_FIELDS}
+    values.update({f"connection.{k}": v for k, v in (source.connection or {}).items()})
+    return values
+
+
+def _audit(source: IdentitySource, action: str, *, by: Actorish, **kwargs: Any) -> None:
+    record_setting_event(
+        LifecycleEvent.SubjectKind.IDENTITY_PROVIDER, source.name, action, by=by, **kwargs
+    )
 
 
 _OPTION_FIELDS = (
@@ -244,6 +267,7 @@ def update_source(
     """
     require(by, MANAGE)
     source = IdentitySource.objects.select_for_update().get(pk=source.pk)
+    before = _audited(source)
     fields = _set_options(source, options)
     if connection is not None:
         clean = _clean_connection(source.kind, connection)
@@ -259,6 +283,13 @@ def update_source(
         fields.append("delta_link")
     source.save(update_fields=[*set(fields), "updated_at"])
     schedule_source(source)
+    after = _audited(source)
+    audited = setting_changes(before, after)
+    audited.update({k: [before[k], None] for k in set(before) - set(after)})
+    if credentials:
+        audited["credentials"] = CHANGED
+    if audited:
+        _audit(source, LifecycleEvent.Action.UPDATED, by=by, changes=audited)
     return source
 
 
@@ -949,6 +980,7 @@ def delete_source(source: IdentitySource, *, by: Actorish) -> None:
     """Remove a source, its schedule and links; the people it brought stay in Roster."""
     require(by, "provisioning.delete_identitysource")
     with transaction.atomic():
+        _audit(source, LifecycleEvent.Action.DELETED, by=by)
         if source.periodic_task_id:
             source.periodic_task.delete()
         source.delete()
