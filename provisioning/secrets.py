@@ -3,7 +3,8 @@
 SCIM target tokens, OAuth client secrets and identity-provider credentials
 are stored only as Fernet tokens. The key is derived from
 ``ROSTER_ENCRYPTION_KEY`` when set (so a deployment can rotate
-``SECRET_KEY`` without losing them), else from ``SECRET_KEY``.
+``SECRET_KEY`` without losing them), else from ``SECRET_KEY``; the
+production profile requires ``ROSTER_ENCRYPTION_KEY``.
 """
 
 from __future__ import annotations

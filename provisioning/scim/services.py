@@ -232,13 +232,13 @@ def _check_secrets_follow_hosts(
     )
     errors: dict[str, str] = {}
     again = "now points at another host: enter the {} again, or the stored one would be sent there."
-    if base_moves and method == ScimTarget.AuthMethod.BEARER:
-        if target.token_encrypted and not token:
-            errors["token"] = "The base URL " + again.format("bearer token")
-    if method == ScimTarget.AuthMethod.OAUTH2 and target.oauth_client_secret_encrypted:
-        if not oauth_client_secret and (base_moves or token_url_moves):
-            which = "OAuth token URL" if token_url_moves else "base URL"
-            errors["oauth_client_secret"] = f"The {which} " + again.format("OAuth client secret")
+    bearer = method == ScimTarget.AuthMethod.BEARER
+    if bearer and base_moves and target.token_encrypted and not token:
+        errors["token"] = "The base URL " + again.format("bearer token")
+    stored_secret = bool(target.oauth_client_secret_encrypted) and not oauth_client_secret
+    if not bearer and stored_secret and (base_moves or token_url_moves):
+        which = "OAuth token URL" if token_url_moves else "base URL"
+        errors["oauth_client_secret"] = f"The {which} " + again.format("OAuth client secret")
     if errors:
         raise InvalidTarget(errors)
     forget = set()
@@ -289,9 +289,7 @@ def enable_target(target: ScimTarget, *, by: Actorish) -> ScimRun:
     require(by, "provisioning.change_scimtarget")
     target = ScimTarget.objects.select_for_update().get(pk=target.pk)
     if not target.is_enabled:
-        _audit(
-            target, LifecycleEvent.Action.UPDATED, by=by, changes={"is_enabled": [False, True]}
-        )
+        _audit(target, LifecycleEvent.Action.UPDATED, by=by, changes={"is_enabled": [False, True]})
     target.is_enabled = True
     target.state = ScimTarget.State.HEALTHY
     target.state_reason = ""
@@ -321,9 +319,7 @@ def disable_target(target: ScimTarget, *, by: Actorish) -> ScimTarget:
     """Stop pushing to a target (its links are kept)."""
     require(by, "provisioning.change_scimtarget")
     if ScimTarget.objects.filter(pk=target.pk, is_enabled=True).update(is_enabled=False):
-        _audit(
-            target, LifecycleEvent.Action.UPDATED, by=by, changes={"is_enabled": [True, False]}
-        )
+        _audit(target, LifecycleEvent.Action.UPDATED, by=by, changes={"is_enabled": [True, False]})
     target.refresh_from_db()
     return target
 

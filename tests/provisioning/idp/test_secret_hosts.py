@@ -17,7 +17,7 @@ def entra_form(source: IdentitySource, **changes: str) -> dict[str, str]:
     data = {
         "name": source.name,
         "kind": source.kind,
-        **{key: value for key, value in source.connection.items()},
+        **source.connection,
         "client_secret": "",
         "service_account_json": "",
         "scope_kind": "everyone",

@@ -29,7 +29,7 @@ class OddPeer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: OddPeer
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         content_type, body = self.server.reply
         self.send_response(200)
         self.send_header("Content-Type", content_type)
