@@ -265,8 +265,8 @@ if _proxy_header:
     SECURE_PROXY_SSL_HEADER = (_name.strip(), _value.strip())
 # Content-Security-Policy sent with every page (portal.security); empty turns
 # it off. The admin's Alpine.js evaluates its expressions, so admin pages also
-# allow 'unsafe-eval'; Redoc starts from an inline script. Styles allow
-# 'unsafe-inline' for the admin's style attributes; scripts never do elsewhere.
+# allow 'unsafe-eval'; Redoc starts from an inline script and a blob: worker.
+# Styles allow 'unsafe-inline' for the admin's style attributes.
 ROSTER_CSP = env(
     "ROSTER_CSP",
     default=(
@@ -277,7 +277,7 @@ ROSTER_CSP = env(
 )
 ROSTER_CSP_EXTRA_SCRIPT_SOURCES = {
     "/admin/": "'unsafe-eval'",
-    "/api/redoc/": "'unsafe-inline'",
+    "/api/redoc/": "'unsafe-inline' blob:",
 }
 ROSTER_CSP_REPORT_ONLY = env.bool("ROSTER_CSP_REPORT_ONLY", default=False)
 
