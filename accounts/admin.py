@@ -306,7 +306,7 @@ class PersonAdmin(InvitationAdminMixin, FastCheckboxMixin, ServiceAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Someone who claimed is deactivated, never deleted: no Delete button.
-        if obj is not None and obj.has_claimed:
+        if isinstance(obj, Person) and obj.has_claimed:
             return False
         return super().has_delete_permission(request, obj) and self._may_change(request, obj)
 
@@ -510,6 +510,7 @@ class LifecycleEventAdmin(FastCheckboxMixin, ExportMixin, ModelAdmin):
     list_display = ("created_at", "action", "subject_link", "actor_label", "changes_summary")
     list_filter = (
         ("action", ChoicesDropdownFilter),
+        ("subject_kind", ChoicesDropdownFilter),
         ("actor_kind", ChoicesDropdownFilter),
         ("created_at", RangeDateFilter),
     )
@@ -523,6 +524,7 @@ class LifecycleEventAdmin(FastCheckboxMixin, ExportMixin, ModelAdmin):
     fields = (
         "created_at",
         "action",
+        "subject_kind",
         "subject",
         "person_ref",
         "actor_kind",

@@ -30,8 +30,9 @@ from rest_framework.request import Request
 from unfold.admin import ModelAdmin
 
 from accounts.actors import Actor, describe
+from accounts.audit import SET, record_setting_event
 from accounts.exceptions import InvalidPerson
-from accounts.models import ApiToken, Person
+from accounts.models import ApiToken, LifecycleEvent, Person
 from accounts.roles import Role
 from accounts.services import require
 
@@ -105,6 +106,12 @@ def issue_api_token(person: Person, *, name: str, by: Person | Actor) -> IssuedT
             )
     except IntegrityError as exc:
         raise InvalidPerson({"name": f"{person} already has a token named {name}."}) from exc
+    _audit(
+        api_token,
+        LifecycleEvent.Action.CREATED,
+        by=by,
+        changes={"name": [None, name], "person": [None, person.email], "token": SET},
+    )
     logger.info("API token %s for %s issued by %s", api_token.prefix, person.email, by)
     return IssuedToken(api_token=api_token, token=token)
 
@@ -121,8 +128,14 @@ def revoke_api_token(api_token: ApiToken, *, by: Person | Actor) -> ApiToken:
     if api_token.revoked_at is None:
         api_token.revoked_at = timezone.now()
         api_token.save(update_fields=["revoked_at"])
+        _audit(api_token, LifecycleEvent.Action.TOKEN_REVOKED, by=by)
         logger.info("API token %s revoked by %s", api_token.prefix, by)
     return api_token
+
+
+def _audit(api_token: ApiToken, action: str, *, by: Person | Actor, **kwargs: Any) -> None:
+    label = f"{api_token.name} of {api_token.person.email} (#{api_token.pk})"
+    record_setting_event(LifecycleEvent.SubjectKind.API_TOKEN, label, action, by=by, **kwargs)
 
 
 def find_live_token(person: Person, name: str) -> ApiToken | None:

@@ -389,6 +389,9 @@ class AuditEventListApi(ApiView):
             choices=LifecycleEvent.ActorKind.choices, required=False
         )
         actor_id = serializers.IntegerField(min_value=1, required=False)
+        subject_kind = serializers.ChoiceField(
+            choices=LifecycleEvent.SubjectKind.choices, required=False
+        )
         since = serializers.DateTimeField(required=False)
         until = serializers.DateTimeField(required=False)
 
@@ -399,6 +402,7 @@ class AuditEventListApi(ApiView):
         action_label = serializers.CharField(source="get_action_display")
         person_id = serializers.IntegerField(source="person_ref", allow_null=True)
         subject = serializers.CharField()
+        subject_kind = serializers.ChoiceField(choices=LifecycleEvent.SubjectKind.choices)
         actor_kind = serializers.ChoiceField(choices=LifecycleEvent.ActorKind.choices)
         actor_id = serializers.IntegerField(allow_null=True)
         actor_label = serializers.CharField()

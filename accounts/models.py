@@ -213,6 +213,17 @@ class LifecycleEvent(models.Model):
         REMINDED = "reminded", "Reminded"
         INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
         CLAIMED = "claimed", "Claimed"
+        PAUSED = "paused", "Paused"
+        RESUMED = "resumed", "Resumed"
+        TOKEN_REVOKED = "token_revoked", "Token revoked"
+
+    class SubjectKind(models.TextChoices):
+        PERSON = "person", "Person"
+        DOMAIN = "domain", "Allowed domain"
+        SCIM_TARGET = "scim_target", "SCIM target"
+        IDENTITY_PROVIDER = "identity_provider", "Identity provider"
+        SCIM_CLIENT = "scim_client", "SCIM client"
+        API_TOKEN = "api_token", "API token"
 
     class ActorKind(models.TextChoices):
         PERSON = "person", "Person"
@@ -229,6 +240,11 @@ class LifecycleEvent(models.Model):
     # Survives the person's deletion, so a tombstone still says whom it was about.
     person_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
     subject = models.CharField(max_length=300, blank=True)
+    # What the row is about: a person, or a setting such as an integration
+    # (then person is empty and subject names it).
+    subject_kind = models.CharField(
+        max_length=20, choices=SubjectKind.choices, default=SubjectKind.PERSON, db_index=True
+    )
     action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
     actor = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

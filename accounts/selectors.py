@@ -131,6 +131,7 @@ def list_events(
     action: str | None = None,
     actor_kind: str | None = None,
     actor_id: int | None = None,
+    subject_kind: str | None = None,
     since: Any = None,
     until: Any = None,
 ) -> QuerySet[LifecycleEvent]:
@@ -144,6 +145,8 @@ def list_events(
         qs = qs.filter(actor_kind=actor_kind)
     if actor_id:
         qs = qs.filter(actor_id=actor_id)
+    if subject_kind:
+        qs = qs.filter(subject_kind=subject_kind)
     if since is not None:
         qs = qs.filter(created_at__gte=since)
     if until is not None:

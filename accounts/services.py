@@ -98,6 +98,7 @@ def record_event(
     reason: str = "",
     subject: str | None = None,
     person_ref: int | None = None,
+    subject_kind: str = LifecycleEvent.SubjectKind.PERSON,
 ) -> LifecycleEvent:
     """Write one audit row in the caller's transaction."""
     kind, label, actor_person = describe(by)
@@ -105,6 +106,7 @@ def record_event(
         person=person,
         person_ref=person.pk if person else person_ref,
         subject=subject if subject is not None else (str(person) if person else ""),
+        subject_kind=subject_kind,
         action=action,
         actor=actor_person,
         actor_kind=kind,
@@ -583,7 +585,13 @@ def add_allowed_domain(domain: str, *, by: Actorish, is_verified: bool = False) 
     if AllowedDomain.objects.filter(domain=name).exists():
         raise InvalidPerson({"domain": f"{name} is already allowed."})
     allowed = AllowedDomain.objects.create(domain=name, is_verified=is_verified)
-    record_event(None, LifecycleEvent.Action.DOMAIN_ADDED, by=by, subject=name)
+    record_event(
+        None,
+        LifecycleEvent.Action.DOMAIN_ADDED,
+        by=by,
+        subject=name,
+        subject_kind=LifecycleEvent.SubjectKind.DOMAIN,
+    )
     return allowed
 
 
@@ -591,7 +599,13 @@ def add_allowed_domain(domain: str, *, by: Actorish, is_verified: bool = False) 
 def remove_allowed_domain(allowed: AllowedDomain, *, by: Actorish) -> None:
     """Remove a domain from the allow-list; people already using it keep their email."""
     require(by, "accounts.change_alloweddomain")
-    record_event(None, LifecycleEvent.Action.DOMAIN_REMOVED, by=by, subject=allowed.domain)
+    record_event(
+        None,
+        LifecycleEvent.Action.DOMAIN_REMOVED,
+        by=by,
+        subject=allowed.domain,
+        subject_kind=LifecycleEvent.SubjectKind.DOMAIN,
+    )
     allowed.delete()
 
 

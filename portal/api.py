@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, parsers, status, throttling
@@ -90,6 +91,12 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "too_large"
+
+
+class InvalidCursor(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The cursor is not valid: use the next or previous link of an earlier page."
+    default_code = "invalid"
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -172,6 +179,34 @@ class IdCursorPagination(pagination.CursorPagination):
     def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
         ordering = getattr(view, "cursor_ordering", None) or self.ordering
         return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+
+    def paginate_queryset(
+        self, queryset: Any, request: Request, view: Any = None
+    ) -> list[Any] | None:
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request: Request) -> pagination.Cursor | None:
+        """Read ``?cursor=``; a forged or damaged one is a 400, never a 500."""
+        try:
+            cursor = super().decode_cursor(request)
+        except exceptions.NotFound as exc:
+            raise InvalidCursor from exc
+        if cursor is not None and cursor.position is not None:
+            self._check_position(cursor.position)
+        return cursor
+
+    def _check_position(self, position: str) -> None:
+        # The position is compared with the ordering column in SQL: it must be
+        # a value of that column, or the query fails.
+        name = self.ordering[0].lstrip("-") if self.ordering else "id"
+        field = self._model._meta.get_field(name)
+        try:
+            value = field.get_prep_value(field.to_python(position))
+        except (TypeError, ValueError, DjangoValidationError) as exc:
+            raise InvalidCursor from exc
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise InvalidCursor
 
 
 # --- throttling ---------------------------------------------------------------

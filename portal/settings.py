@@ -6,9 +6,11 @@ mail written to the console. See README.md for the configuration table.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -16,10 +18,23 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 VAR_DIR = Path(env("ROSTER_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+# --- PROFILE ----------------------------------------------------------------
+# ROSTER_PROFILE=production turns on HTTPS-only settings (HSTS, redirect to
+# HTTPS, secure cookies, the proxy's HTTPS header) and refuses to start
+# without ROSTER_ENCRYPTION_KEY. See docs/deployment.md.
+PROFILE = env("ROSTER_PROFILE", default="development")
+if PROFILE not in ("development", "production"):
+    raise ImproperlyConfigured(
+        f"ROSTER_PROFILE is {PROFILE!r}: use 'production' or 'development' (the default)."
+    )
+PRODUCTION = PROFILE == "production"
 
 # --- CORE -------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DJANGO_DEBUG must be false when ROSTER_PROFILE=production.")
 # The embedded default gets a per-checkout key so `make run` needs no setup;
 # production must set DJANGO_SECRET_KEY (checked by `manage.py check --deploy`).
 _key_file = VAR_DIR / "secret_key"
@@ -29,7 +44,12 @@ else:
     if not _key_file.exists():
         from django.utils.crypto import get_random_string
 
-        _key_file.write_text(get_random_string(64))
+        # Readable by the owner only, from the moment it exists.
+        _fd = os.open(_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(_fd, "w") as _out:
+            _out.write(get_random_string(64))
+    elif _key_file.stat().st_mode & 0o077:
+        _key_file.chmod(0o600)  # written by an older version, readable by others
     SECRET_KEY = _key_file.read_text().strip()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -60,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -208,12 +229,59 @@ WHITENOISE_USE_FINDERS = True
 # Files browsers ask for at the site's root (/favicon.ico).
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded spreadsheets hold personal data: owner-only files and folders.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # --- SECURITY ---------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
+# Each defaults to on in the production profile and off otherwise.
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG and False)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=PRODUCTION)
+# The load balancer's health check may speak plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION
+)
+# Preloading commits the whole domain to HTTPS in browsers for months: an
+# explicit decision per domain, so it stays off unless asked for.
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# Behind a proxy that terminates HTTPS: "HEADER,value" it sets on HTTPS
+# requests (and strips from clients'); empty when Roster serves HTTPS itself.
+_proxy_header = env(
+    "DJANGO_SECURE_PROXY_SSL_HEADER",
+    default="HTTP_X_FORWARDED_PROTO,https" if PRODUCTION else "",
+)
+if _proxy_header:
+    _name, _sep, _value = _proxy_header.partition(",")
+    if not _sep or not _name.strip() or not _value.strip():
+        raise ImproperlyConfigured(
+            "DJANGO_SECURE_PROXY_SSL_HEADER is 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https."
+        )
+    SECURE_PROXY_SSL_HEADER = (_name.strip(), _value.strip())
+# Content-Security-Policy sent with every page (portal.security); empty turns
+# it off. The admin's Alpine.js evaluates its expressions, so admin pages also
+# allow 'unsafe-eval'; Redoc starts from an inline script and a blob: worker.
+# Styles allow 'unsafe-inline' for the admin's style attributes.
+ROSTER_CSP = env(
+    "ROSTER_CSP",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+)
+ROSTER_CSP_EXTRA_SCRIPT_SOURCES = {
+    "/admin/": "'unsafe-eval'",
+    "/api/redoc/": "'unsafe-inline' blob:",
+}
+ROSTER_CSP_REPORT_ONLY = env.bool("ROSTER_CSP_REPORT_ONLY", default=False)
 
 # --- API --------------------------------------------------------------------
 # See docs/api.md. Scripts use API tokens (Authorization: Bearer …); the
@@ -287,6 +355,12 @@ ROSTER_CLAIM_RATE_LIMIT = env("ROSTER_CLAIM_RATE_LIMIT", default="60/m/ip")
 # are encrypted with a key derived from this, or from DJANGO_SECRET_KEY when
 # unset. Set it so the secret key can be rotated without re-entering them.
 ROSTER_ENCRYPTION_KEY = env("ROSTER_ENCRYPTION_KEY", default="")
+if PRODUCTION and not ROSTER_ENCRYPTION_KEY:
+    raise ImproperlyConfigured(
+        "ROSTER_PROFILE=production needs ROSTER_ENCRYPTION_KEY: a long random string that "
+        "encrypts stored integration secrets (without it they would depend on "
+        "DJANGO_SECRET_KEY, and rotating that key would lose them)."
+    )
 
 # --- PROVISIONING: SCIM PUSH -------------------------------------------------
 # How long a worker holds the people it is pushing before another may take

@@ -43,13 +43,15 @@ class ScimTargetForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Write-only: stored encrypted, never shown. Leave empty to keep the current one.",
+        help_text="Write-only: stored encrypted, never shown. Leave empty to keep the current "
+        "one; enter it again when the base URL moves to another host.",
     )
     oauth_client_secret = forms.CharField(
         label="OAuth client secret",
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Write-only: stored encrypted, never shown. Leave empty to keep the current one.",
+        help_text="Write-only: stored encrypted, never shown. Leave empty to keep the current "
+        "one; enter it again when the token URL or base URL moves to another host.",
     )
     scope_departments = forms.CharField(
         required=False, help_text="Comma-separated; empty means every department."

@@ -249,10 +249,16 @@ class ScimClient:
                 status=response.status_code,
                 transient=response.status_code >= 500,
             )
-        body = response.json()
-        token = body["access_token"]
+        try:
+            body = response.json()
+            token = str(body["access_token"])
+            expires_in = float(body.get("expires_in", 3600))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ScimError(
+                "The OAuth token endpoint did not answer with an access token.", transient=False
+            ) from exc
         with _token_lock:
-            _token_cache[key] = (token, time.time() + float(body.get("expires_in", 3600)))
+            _token_cache[key] = (token, time.time() + expires_in)
         return f"Bearer {token}"
 
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
@@ -306,27 +312,44 @@ class ScimClient:
 
         Raises ScimError when the configuration cannot be read.
         """
-        spc = self._request("GET", "/ServiceProviderConfig").json()
-        config = ServiceProviderConfig.model_validate(spc)
+        response = self._request("GET", "/ServiceProviderConfig")
+        try:
+            config = ServiceProviderConfig.model_validate(response.json())
+        except ValueError as exc:  # not JSON, or JSON that is not the resource
+            kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+            raise ScimError(
+                "GET /ServiceProviderConfig did not answer with a SCIM "
+                f"ServiceProviderConfig ({kind}): is {self.base_url} the SCIM base URL?",
+                status=response.status_code,
+                transient=False,
+            ) from exc
         resource_types: list[str] = []
         schemas: list[str] = []
         endpoint = "/Users"
+        # Both are optional: a target that offers neither, or answers them
+        # with something else, keeps the defaults.
         try:
             rts = self._request("GET", "/ResourceTypes").json()
+            found: list[str] = []
             for rt in rts.get("Resources", []) if isinstance(rts, dict) else rts:
-                resource_types.append(rt.get("name", ""))
+                found.append(str(rt.get("name", "")))
                 if rt.get("name") == "User" and rt.get("endpoint"):
-                    endpoint = rt["endpoint"]
+                    endpoint = str(rt["endpoint"])
+            resource_types = found
         except ScimError as exc:
             if exc.transient:
                 raise
+        except (ValueError, TypeError, AttributeError):
+            endpoint = "/Users"
         try:
             body = self._request("GET", "/Schemas").json()
             items = body.get("Resources", []) if isinstance(body, dict) else body
-            schemas = [s.get("id", "") for s in items]
+            schemas = [str(s.get("id", "")) for s in items]
         except ScimError as exc:
             if exc.transient:
                 raise
+        except (ValueError, TypeError, AttributeError):
+            schemas = []
         bulk = config.bulk
         flt = config.filter
         caps = Capabilities(

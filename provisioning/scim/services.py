@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Person
+from accounts.audit import CHANGED, record_setting_event, setting_changes
+from accounts.models import LifecycleEvent, Person
 from accounts.services import require
 from provisioning.scim import mapping
 from provisioning.scim.client import Capabilities, ScimError
@@ -31,7 +32,7 @@ from provisioning.scim.push import (  # noqa: F401  (re-exported)
     reconcile_target,
     sync_target,
 )
-from provisioning.secrets import encrypt
+from provisioning.secrets import encrypt, moves_host
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,23 @@ def create_target(
     target.token_encrypted = encrypt(token)
     target.oauth_client_secret_encrypted = encrypt(oauth_client_secret)
     target.save(force_insert=True)
+    _audit(
+        target,
+        LifecycleEvent.Action.CREATED,
+        by=by,
+        changes=setting_changes(
+            None,
+            {**values, "token": token, "oauth_client_secret": oauth_client_secret},
+            secrets=SECRETS,
+        ),
+    )
     return target
+
+
+def _audit(target: ScimTarget, action: str, *, by: Actorish, **kwargs: Any) -> None:
+    record_setting_event(
+        LifecycleEvent.SubjectKind.SCIM_TARGET, target.name, action, by=by, **kwargs
+    )
 
 
 @transaction.atomic
@@ -152,17 +169,34 @@ def update_target(
         raise InvalidTarget(dict.fromkeys(unknown, "This setting does not exist."))
     _validate(changes)
     target = ScimTarget.objects.select_for_update().get(pk=target.pk)
+    forget = _check_secrets_follow_hosts(
+        target, changes, token=token or "", oauth_client_secret=oauth_client_secret or ""
+    )
     fields = [n for n, v in changes.items() if getattr(target, n) != v]
+    audited = setting_changes(
+        {n: getattr(target, n) for n in fields}, {n: changes[n] for n in fields}
+    )
     for name in fields:
         setattr(target, name, changes[name])
     if token:
         target.token_encrypted = encrypt(token)
         fields.append("token_encrypted")
+        audited["token"] = CHANGED
+    elif "token" in forget and target.token_encrypted:
+        target.token_encrypted = ""
+        fields.append("token_encrypted")
+        audited["token"] = "removed"
     if oauth_client_secret:
         target.oauth_client_secret_encrypted = encrypt(oauth_client_secret)
         fields.append("oauth_client_secret_encrypted")
+        audited["oauth_client_secret"] = CHANGED
+    elif "oauth_client_secret" in forget and target.oauth_client_secret_encrypted:
+        target.oauth_client_secret_encrypted = ""
+        fields.append("oauth_client_secret_encrypted")
+        audited["oauth_client_secret"] = "removed"
     if not fields:
         return target
+    _audit(target, LifecycleEvent.Action.UPDATED, by=by, changes=audited)
     if "base_url" in fields:
         target.capabilities = {}
         fields.append("capabilities")
@@ -180,10 +214,46 @@ def update_target(
     return target
 
 
+def _check_secrets_follow_hosts(
+    target: ScimTarget, changes: dict[str, Any], *, token: str, oauth_client_secret: str
+) -> set[str]:
+    """Refuse a move of a URL to another host that would carry a stored secret there.
+
+    The bearer token (and, with OAuth, the access token) goes to the base URL;
+    the client secret goes to the token URL. Return the names of stored
+    secrets not in use that belong to the old host: they are forgotten, so
+    a later switch of method cannot send them to the new one.
+    Raises InvalidTarget.
+    """
+    method = changes.get("auth_method", target.auth_method)
+    base_moves = moves_host(target.base_url, changes.get("base_url", target.base_url))
+    token_url_moves = bool(target.oauth_token_url) and moves_host(
+        target.oauth_token_url, changes.get("oauth_token_url", target.oauth_token_url)
+    )
+    errors: dict[str, str] = {}
+    again = "now points at another host: enter the {} again, or the stored one would be sent there."
+    bearer = method == ScimTarget.AuthMethod.BEARER
+    if bearer and base_moves and target.token_encrypted and not token:
+        errors["token"] = "The base URL " + again.format("bearer token")
+    stored_secret = bool(target.oauth_client_secret_encrypted) and not oauth_client_secret
+    if not bearer and stored_secret and (base_moves or token_url_moves):
+        which = "OAuth token URL" if token_url_moves else "base URL"
+        errors["oauth_client_secret"] = f"The {which} " + again.format("OAuth client secret")
+    if errors:
+        raise InvalidTarget(errors)
+    forget = set()
+    if base_moves and not token:
+        forget.add("token")
+    if token_url_moves and not oauth_client_secret:
+        forget.add("oauth_client_secret")
+    return forget
+
+
 @transaction.atomic
 def delete_target(target: ScimTarget, *, by: Actorish) -> None:
     """Remove a target with its links and runs; remote users are left as they are."""
     require(by, "provisioning.delete_scimtarget")
+    _audit(target, LifecycleEvent.Action.DELETED, by=by)
     target.delete()
 
 
@@ -218,6 +288,8 @@ def enable_target(target: ScimTarget, *, by: Actorish) -> ScimRun:
     """Switch a target on and start its initial sync of everyone in scope."""
     require(by, "provisioning.change_scimtarget")
     target = ScimTarget.objects.select_for_update().get(pk=target.pk)
+    if not target.is_enabled:
+        _audit(target, LifecycleEvent.Action.UPDATED, by=by, changes={"is_enabled": [False, True]})
     target.is_enabled = True
     target.state = ScimTarget.State.HEALTHY
     target.state_reason = ""
@@ -246,7 +318,8 @@ def _sync(target: ScimTarget) -> ScimRun:
 def disable_target(target: ScimTarget, *, by: Actorish) -> ScimTarget:
     """Stop pushing to a target (its links are kept)."""
     require(by, "provisioning.change_scimtarget")
-    ScimTarget.objects.filter(pk=target.pk).update(is_enabled=False)
+    if ScimTarget.objects.filter(pk=target.pk, is_enabled=True).update(is_enabled=False):
+        _audit(target, LifecycleEvent.Action.UPDATED, by=by, changes={"is_enabled": [True, False]})
     target.refresh_from_db()
     return target
 
@@ -300,11 +373,12 @@ def dry_run(target: ScimTarget, *, by: Actorish) -> ScimRun:
 def pause_target(target: ScimTarget, *, by: Actorish, reason: str = "") -> ScimTarget:
     """Pause pushes to a target; changes keep accumulating in the outbox."""
     require(by, "provisioning.change_scimtarget")
+    reason = (reason or "Paused by an administrator.")[:500]
     ScimTarget.objects.filter(pk=target.pk).update(
-        state=ScimTarget.State.PAUSED,
-        state_reason=(reason or "Paused by an administrator.")[:500],
+        state=ScimTarget.State.PAUSED, state_reason=reason
     )
     target.refresh_from_db()
+    _audit(target, LifecycleEvent.Action.PAUSED, by=by, reason=reason)
     return target
 
 
@@ -322,6 +396,7 @@ def resume_target(target: ScimTarget, *, by: Actorish) -> ScimTarget:
         next_attempt_at=None, attempts=0
     )
     target.refresh_from_db()
+    _audit(target, LifecycleEvent.Action.RESUMED, by=by)
     _enqueue_push_on_commit(target)
     return target
 

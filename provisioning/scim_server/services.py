@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from accounts import services as people
 from accounts.actors import Actor
+from accounts.audit import record_setting_event, setting_changes
 from accounts.exceptions import CannotDeleteClaimed, DomainError, InvalidPerson
 from accounts.invitations import invite_person
-from accounts.models import Person
+from accounts.models import LifecycleEvent, Person
 from provisioning.scim_server.errors import ScimError, invalid_value, not_found
 from provisioning.scim_server.filters import parse_filter, to_q
 from provisioning.scim_server.mapping import (
@@ -99,8 +100,24 @@ def issue_client(name: str, *, by: Person | Actor, auto_invite: bool = False) ->
         auto_invite=auto_invite,
         created_by=by if isinstance(by, Person) else None,
     )
+    _audit(
+        client,
+        LifecycleEvent.Action.CREATED,
+        by=by,
+        changes=setting_changes(
+            None,
+            {"name": name, "auto_invite": auto_invite, "token": token},
+            secrets=["token"],
+        ),
+    )
     logger.info("SCIM client %s issued by %s", name, by)
     return IssuedClient(client=client, token=token)
+
+
+def _audit(client: ScimClient, action: str, *, by: Person | Actor, **kwargs: Any) -> None:
+    record_setting_event(
+        LifecycleEvent.SubjectKind.SCIM_CLIENT, client.name, action, by=by, **kwargs
+    )
 
 
 @transaction.atomic
@@ -112,6 +129,7 @@ def revoke_client(client: ScimClient, *, by: Person | Actor) -> ScimClient:
         client.is_active = False
         client.revoked_at = timezone.now()
         client.save(update_fields=["is_active", "revoked_at"])
+        _audit(client, LifecycleEvent.Action.TOKEN_REVOKED, by=by)
         logger.info("SCIM client %s revoked by %s", client.name, by)
     _forget(client)
     return client
@@ -121,7 +139,16 @@ def revoke_client(client: ScimClient, *, by: Person | Actor) -> ScimClient:
 def set_client_auto_invite(client: ScimClient, *, auto_invite: bool, by: Person | Actor) -> None:
     """Turn inviting new people on creation on or off for ``client``."""
     people.require(by, "provisioning.change_scimclient")
-    ScimClient.objects.filter(pk=client.pk).update(auto_invite=auto_invite)
+    client = ScimClient.objects.select_for_update().get(pk=client.pk)
+    if client.auto_invite != auto_invite:
+        _audit(
+            client,
+            LifecycleEvent.Action.UPDATED,
+            by=by,
+            changes={"auto_invite": [client.auto_invite, auto_invite]},
+        )
+        client.auto_invite = auto_invite
+        client.save(update_fields=["auto_invite"])
     _forget(client)
 
 

@@ -30,7 +30,10 @@ from provisioning.sources.idp_models import IdentitySource, SyncRun
 
 SHOWN = 20
 TEMPLATE = "admin/provisioning/identitysource/confirm.html"
-WRITE_ONLY = "Write-only: stored encrypted, never shown again. Leave empty to keep the current one."
+WRITE_ONLY = (
+    "Write-only: stored encrypted, never shown again. Leave empty to keep the current one; "
+    "enter it again when a sign-in or directory address moves to another host."
+)
 CONNECTION_FIELDS = {
     "admin_email": "Administrator to impersonate (Google)",
     "customer": "Customer ID (Google; default my_customer)",
@@ -110,7 +113,8 @@ class IdentitySourceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for key in CONNECTION_FIELDS:
             self.initial[key] = (self.instance.connection or {}).get(key, "")
-        if self.instance.pk:
+        # A person who may only look (an Auditor) gets a form without fields.
+        if self.instance.pk and "kind" in self.fields:
             self.fields["kind"].disabled = True
             self.initial["scope_text"] = "\n".join(self.instance.scope_values or [])
 

@@ -27,6 +27,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.audit import CHANGED, record_setting_event, setting_changes
 from accounts.exceptions import DomainError
 from accounts.models import LifecycleEvent, Person
 from accounts.services import require
@@ -46,7 +47,7 @@ from provisioning.reconcile import (
     deactivation_threshold,
 )
 from provisioning.records import ExternalRecord
-from provisioning.secrets import decrypt_json, encrypt_json
+from provisioning.secrets import decrypt_json, encrypt_json, moves_host
 from provisioning.sources import entra, google
 from provisioning.sources.idp_errors import DeltaExpired, DirectoryError
 from provisioning.sources.idp_mapping import (
@@ -188,7 +189,29 @@ def connect_source(
     _set_options(source, options)
     source.save()
     schedule_source(source)
+    _audit(
+        source,
+        LifecycleEvent.Action.CREATED,
+        by=by,
+        changes=setting_changes(
+            None,
+            {"kind": kind, **_audited(source), "credentials": True},
+            secrets=["credentials"],
+        ),
+    )
     return source
+
+
+def _audited(source: IdentitySource) -> dict[str, Any]:
+    values = {name: getattr(source, name) for name in _OPTION_FIELDS}
+    values.update({f"connection.{k}": v for k, v in (source.connection or {}).items()})
+    return values
+
+
+def _audit(source: IdentitySource, action: str, *, by: Actorish, **kwargs: Any) -> None:
+    record_setting_event(
+        LifecycleEvent.SubjectKind.IDENTITY_PROVIDER, source.name, action, by=by, **kwargs
+    )
 
 
 _OPTION_FIELDS = (
@@ -242,9 +265,13 @@ def update_source(
     """
     require(by, MANAGE)
     source = IdentitySource.objects.select_for_update().get(pk=source.pk)
+    before = _audited(source)
     fields = _set_options(source, options)
     if connection is not None:
-        source.connection = _clean_connection(source.kind, connection)
+        clean = _clean_connection(source.kind, connection)
+        if source.has_credentials and not credentials:
+            _check_credentials_follow_hosts(source, clean)
+        source.connection = clean
         fields.append("connection")
     if credentials:
         source.encrypted_credentials = encrypt_json(_clean_credentials(source.kind, credentials))
@@ -254,7 +281,46 @@ def update_source(
         fields.append("delta_link")
     source.save(update_fields=[*set(fields), "updated_at"])
     schedule_source(source)
+    after = _audited(source)
+    audited = setting_changes(before, after)
+    audited.update({k: [before[k], None] for k in set(before) - set(after)})
+    if credentials:
+        audited["credentials"] = CHANGED
+    if audited:
+        _audit(source, LifecycleEvent.Action.UPDATED, by=by, changes=audited)
     return source
+
+
+# Where each kind sends its credentials (or tokens made from them), with the
+# address used when the setting is empty.
+CREDENTIAL_ENDPOINTS = {
+    IdentitySource.Kind.GOOGLE: {"api_endpoint": "https://admin.googleapis.com"},
+    IdentitySource.Kind.ENTRA: {
+        "authority_host": "https://login.microsoftonline.com",
+        "graph_url": "https://graph.microsoft.com",
+    },
+}
+SECRET_NAMES = {
+    IdentitySource.Kind.GOOGLE: "service-account key",
+    IdentitySource.Kind.ENTRA: "client secret",
+}
+
+
+def _check_credentials_follow_hosts(source: IdentitySource, connection: dict[str, Any]) -> None:
+    """Refuse an endpoint moved to another host while the stored credentials stay.
+
+    Raises SourceProblem naming the setting, so the administrator enters the
+    secret again for the new host.
+    """
+    before = source.connection or {}
+    for key, default in CREDENTIAL_ENDPOINTS[IdentitySource.Kind(source.kind)].items():
+        if moves_host(before.get(key) or default, connection.get(key) or default):
+            label = key.replace("_", " ")
+            secret = SECRET_NAMES[IdentitySource.Kind(source.kind)]
+            raise SourceProblem(
+                f"The {label} now points at another host: enter the {secret} again, "
+                "or the stored one would be sent there."
+            )
 
 
 def schedule_source(source: IdentitySource) -> Any:
@@ -904,6 +970,7 @@ def delete_source(source: IdentitySource, *, by: Actorish) -> None:
     """Remove a source, its schedule and links; the people it brought stay in Roster."""
     require(by, "provisioning.delete_identitysource")
     with transaction.atomic():
+        _audit(source, LifecycleEvent.Action.DELETED, by=by)
         if source.periodic_task_id:
             source.periodic_task.delete()
         source.delete()

@@ -108,3 +108,22 @@ def test_each_token_has_its_own_allowance(api_admin, api_manager, settings):
     assert api_admin.get(reverse("api:person-list")).status_code == 200
     assert api_manager.get(reverse("api:person-list")).status_code == 200
     assert api_admin.get(reverse("api:person-list")).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "cD1hYmM=",  # "p=abc": a position that is not an id
+        "not-base64!",
+        "cj0xJnA9OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ==",  # "r=1&p=" a number too large
+    ],
+)
+def test_a_malformed_cursor_is_a_bad_request(api_admin, cursor):
+    response = api_admin.get(reverse("api:person-list"), {"cursor": cursor})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["message"] == (
+        "The cursor is not valid: use the next or previous link of an earlier page."
+    )

@@ -1,4 +1,4 @@
-"""Manage SCIM targets: add, list, enable, test, pause, resume, remove."""
+"""Manage SCIM targets: add, list, change, enable, test, pause, resume, remove."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def describe(target: ScimTarget) -> dict[str, Any]:
 
 
 class Command(RosterCommand):
-    help = "Add, list, enable, test, pause, resume or remove SCIM targets."
+    help = "Add, list, change, enable, test, pause, resume or remove SCIM targets."
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
@@ -44,6 +44,15 @@ class Command(RosterCommand):
         add.add_argument("--status", action="append", default=[], help="Scope filter.")
         add.add_argument("--disabled", action="store_true", help="Do not start syncing yet.")
         sub.add_parser("list", help="List targets with their state and people counts.")
+        change = sub.add_parser(
+            "change",
+            help="Change a target's URL, token or rate limit. A URL on another host "
+            "needs the token again (--token).",
+        )
+        change.add_argument("name")
+        change.add_argument("--url", help="New base URL.")
+        change.add_argument("--token", default="", help="New bearer token (stored encrypted).")
+        change.add_argument("--rate-limit", type=float, help="Requests per second.")
         for verb in ("enable", "test", "pause", "resume", "remove"):
             p = sub.add_parser(verb)
             p.add_argument("name")
@@ -96,6 +105,15 @@ class Command(RosterCommand):
             services.delete_target(target, by=by)
             self.say(options, f"Removed {result['name']}.", self.style.SUCCESS)
             return result
+        if verb == "change":
+            changes: dict[str, Any] = {}
+            if options["url"] is not None:
+                changes["base_url"] = options["url"]
+            if options["rate_limit"] is not None:
+                changes["rate_limit"] = options["rate_limit"]
+            target = services.update_target(target, by=by, token=options["token"], **changes)
+            self.say(options, f"Changed {target.name}.", self.style.SUCCESS)
+            return describe(target)
         if verb == "test":
             caps = services.test_connection(target, by=by)
             self.say(

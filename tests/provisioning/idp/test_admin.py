@@ -92,3 +92,16 @@ def test_other_roles_cannot_manage_sources(client, admin_user, fake_google, role
     assert IdentitySource.objects.count() == 1
     assert fake_google.calls == []
     assert json.loads(source.periodic_task.args) == [source.pk]
+
+
+def test_an_auditor_sees_an_identity_provider_read_only(client, admin_user, auditor, fake_google):
+    source = connect_google(fake_google, admin_user)
+    client.force_login(auditor)
+
+    page = client.get(reverse("admin:provisioning_identitysource_change", args=[source.pk]))
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Workspace" in body
+    assert 'name="_save"' not in body
+    assert fake_google.calls == []

@@ -77,3 +77,31 @@ def test_sync_wait_pushes_everyone_and_dry_run_sends_nothing(tenant):
 def test_sync_of_an_unknown_target_fails():
     with pytest.raises(CommandError, match="No SCIM target is named Nope"):
         call_command("scim_sync", "Nope", stdout=StringIO())
+
+
+def test_change_to_another_host_needs_the_token_again(admin_user):
+    from provisioning.scim import services
+
+    target = services.create_target(
+        name="Slack", base_url="https://slack.example/scim/v2", token="tok", by=admin_user
+    )
+
+    with pytest.raises(CommandError, match="enter the bearer token again"):
+        call("scim_target", "change", "Slack", "--url", "https://elsewhere.example/scim/v2")
+    target.refresh_from_db()
+    assert (target.base_url, decrypt(target.token_encrypted)) == (
+        "https://slack.example/scim/v2",
+        "tok",
+    )
+
+    same_host = call("scim_target", "change", "Slack", "--url", "https://slack.example/v3")
+    moved = call(
+        "scim_target", "change", "Slack", "--url", "https://new.example/v3", "--token", "new"
+    )
+
+    assert (same_host["url"], moved["url"]) == (
+        "https://slack.example/v3",
+        "https://new.example/v3",
+    )
+    target.refresh_from_db()
+    assert decrypt(target.token_encrypted) == "new"

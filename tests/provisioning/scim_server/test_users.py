@@ -106,7 +106,7 @@ def test_post_creates_a_person_from_scim_attributes(scim):
 def test_changes_are_audited_with_the_scim_client_as_actor(scim):
     scim.post("Users", new_user())
 
-    event = LifecycleEvent.objects.get(action="created")
+    event = LifecycleEvent.objects.get(action="created", subject_kind="person")
     assert (event.actor_kind, event.actor_label, event.actor) == (
         "scim",
         "SCIM client Okta",
