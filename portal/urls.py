@@ -27,3 +27,6 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("", include("accounts.urls")),
 ]
+
+# Refusals inside the admin keep its layout and say what the role may open.
+handler403 = "portal.views.permission_denied"
