@@ -271,7 +271,8 @@ def start_sync(target: ScimTarget, *, by: Actorish) -> ScimRun:
 @transaction.atomic
 def start_reconcile(target: ScimTarget, *, by: Actorish, fix: bool = False) -> ScimRun:
     """Compare remote users with Roster's and report drift; with ``fix``, correct it."""
-    require(by, "provisioning.change_scimtarget" if fix else "provisioning.view_scimtarget")
+    # Reconciling reads every remote user: read-only roles send nothing out.
+    require(by, "provisioning.change_scimtarget")
     target.refresh_from_db()
     if fix:
         _require_enabled(target)
@@ -283,7 +284,8 @@ def start_reconcile(target: ScimTarget, *, by: Actorish, fix: bool = False) -> S
 @transaction.atomic
 def dry_run(target: ScimTarget, *, by: Actorish) -> ScimRun:
     """Record the requests a push would send now; send nothing."""
-    require(by, "provisioning.view_scimtarget")
+    # Dry runs belong with the actions they preview: read-only roles get neither.
+    require(by, "provisioning.change_scimtarget")
     plan = plan_requests(target)
     return ScimRun.objects.create(
         target=target,
@@ -405,7 +407,8 @@ def run_sync_now(target: ScimTarget, *, by: Actorish, max_wait: float = 600.0) -
 
 def run_reconcile_now(target: ScimTarget, *, by: Actorish, fix: bool = False) -> ScimRun:
     """Reconcile in this process; with ``fix``, push the corrections too."""
-    require(by, "provisioning.change_scimtarget" if fix else "provisioning.view_scimtarget")
+    # Reconciling reads every remote user: read-only roles send nothing out.
+    require(by, "provisioning.change_scimtarget")
     target.refresh_from_db()
     if fix:
         _require_enabled(target)

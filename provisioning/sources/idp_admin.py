@@ -109,7 +109,8 @@ class IdentitySourceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for key in CONNECTION_FIELDS:
             self.initial[key] = (self.instance.connection or {}).get(key, "")
-        if self.instance.pk:
+        # A read-only page (an Auditor's) builds the form without its fields.
+        if self.instance.pk and "kind" in self.fields:
             self.fields["kind"].disabled = True
             self.initial["scope_text"] = "\n".join(self.instance.scope_values or [])
 
