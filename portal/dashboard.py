@@ -6,6 +6,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -66,4 +67,6 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     context["allowed_domains_url"] = reverse("admin:accounts_alloweddomain_changelist")
     context["add_allowed_domain_url"] = reverse("admin:accounts_alloweddomain_add")
     context["can_change_domains"] = request.user.has_perm("accounts.change_alloweddomain")
+    if settings.ROSTER_MAIL_TO_FILES and request.user.has_perm("accounts.change_role"):
+        context["sent_mail_url"] = reverse("sent-mail")
     return context

@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from portal import views
+from portal import sent_mail, views
 from portal.api import api_not_found
 
 # The REST API (docs/api.md); URL names live in the "api" namespace.
@@ -30,3 +30,7 @@ urlpatterns = [
 
 # Refusals inside the admin keep its layout and say what the role may open.
 handler403 = "portal.views.permission_denied"
+
+# The admin's "Sent mail" page (embedded default only), ahead of the admin's
+# own catch-all.
+urlpatterns = sent_mail.urls() + urlpatterns
