@@ -287,12 +287,16 @@ def dry_run(target: ScimTarget, *, by: Actorish) -> ScimRun:
     # Dry runs belong with the actions they preview: read-only roles get neither.
     require(by, "provisioning.change_scimtarget")
     plan = plan_requests(target)
+    # Counted as the push would count them, person by person; the requests
+    # it would send are a separate figure.
     return ScimRun.objects.create(
         target=target,
         kind=ScimRun.Kind.DRY_RUN,
         status=ScimRun.Status.FINISHED,
         finished_at=timezone.now(),
-        total=plan["total"],
+        total=plan["people"],
+        requests=plan["total"],
+        **plan["counts"],
         report=plan,
         message=f"{plan['total']} request(s) would be sent.",
     )

@@ -38,4 +38,3 @@ def test_auditor_refused_an_add_form_gets_admin_page_with_permitted_links(client
     assert f'href="{reverse("admin:accounts_person_changelist")}"' in html
     assert f'href="{reverse("admin:accounts_lifecycleevent_changelist")}"' in html
     assert "Change password" in html
-

@@ -42,7 +42,7 @@ def test_import_keeps_numbers_in_unallocated_ranges(admin_user, settings, tmp_pa
     rows = [HEADERS]
     for n, (typed, _) in enumerate(UNALLOCATED_BUT_REAL):
         rows.append([f"p{n}@example.com", "", "", "", "", "", "", typed, ""])
-    job, plan = preview(csv_bytes(rows), admin_user)
+    job, _plan = preview(csv_bytes(rows), admin_user)
     assert job.counts["errors"] == 0
     assert job.counts["new"] == 2
     apply_now(job, admin_user)

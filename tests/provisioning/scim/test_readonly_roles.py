@@ -27,9 +27,10 @@ def target(make_target, proxy):
 
 
 def button(target: ScimTarget, name: str) -> str:
-    return reverse("admin:provisioning_scimtarget_change", args=[target.pk]).removesuffix(
-        "change/"
-    ) + f"{name}/"
+    return (
+        reverse("admin:provisioning_scimtarget_change", args=[target.pk]).removesuffix("change/")
+        + f"{name}/"
+    )
 
 
 def test_auditor_sees_no_dry_run_reconcile_or_test_on_a_scim_target(client, auditor, target):
@@ -75,4 +76,3 @@ def test_services_refuse_auditors_before_anything_runs(auditor, target, proxy, c
         getattr(services, call)(target, by=auditor)
     assert not ScimRun.objects.exists()
     assert proxy.seen == []
-
