@@ -5,7 +5,6 @@ from __future__ import annotations
 import phonenumbers
 from django.conf import settings
 
-
 _POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
 
 
