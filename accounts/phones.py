@@ -5,6 +5,8 @@ from __future__ import annotations
 import phonenumbers
 from django.conf import settings
 
+_POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
+
 
 class InvalidPhoneNumber(ValueError):
     pass
@@ -13,7 +15,10 @@ class InvalidPhoneNumber(ValueError):
 def normalise_phone(raw: str) -> str:
     """Return ``raw`` as E.164 (``+441632960961``), or "" for a blank value.
 
-    Raises InvalidPhoneNumber when the text is not a valid number.
+    Raises InvalidPhoneNumber when the text cannot be a full number for its
+    region. The check is on length, not on allocated ranges: libphonenumber's
+    metadata lags behind what carriers hand out, and a real new mobile
+    number must not be refused.
     """
     text = (raw or "").strip()
     if not text:
@@ -24,7 +29,8 @@ def normalise_phone(raw: str) -> str:
         number = phonenumbers.parse(text, settings.ROSTER_PHONE_REGION)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneNumber(f"“{raw}” is not a phone number.") from exc
-    if not phonenumbers.is_valid_number(number):
+    # IS_POSSIBLE_LOCAL_ONLY ("12345") lacks an area code, so it is refused too.
+    if phonenumbers.is_possible_number_with_reason(number) != _POSSIBLE:
         raise InvalidPhoneNumber(f"“{raw}” is not a valid phone number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -97,4 +97,6 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     context["allowed_domains_url"] = reverse("admin:accounts_alloweddomain_changelist")
     context["add_allowed_domain_url"] = reverse("admin:accounts_alloweddomain_add")
     context["can_change_domains"] = request.user.has_perm("accounts.change_alloweddomain")
+    if settings.ROSTER_MAIL_TO_FILES and request.user.has_perm("accounts.change_role"):
+        context["sent_mail_url"] = reverse("sent-mail")
     return context

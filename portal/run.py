@@ -81,7 +81,7 @@ class Runner:
                 "worker", "--pool=solo", "-l", "info",
             ],
             "Celery beat": [
-                python, "-m", "celery", "-A", "portal", "--quiet", "beat", "-l", "info",
+                python, "-m", "celery", "-A", "portal", "--quiet", "beat", "-l", "warning",
             ],
         }  # fmt: skip
 
@@ -164,7 +164,8 @@ def prepare(demo: bool) -> dict[str, object]:
     return login
 
 
-def banner(port: int, login: dict[str, object]) -> str:
+def banner(port: int, login: dict[str, object], *, mail_dir: str | None = None) -> str:
+    """Return what ``make run`` prints once serving; ``mail_dir`` where mail is written."""
     lines = [
         "",
         "=" * 64,
@@ -180,8 +181,16 @@ def banner(port: int, login: dict[str, object]) -> str:
             f"Sign in as {login['email']}. To set a new password, run:",
             f"  .venv/bin/python manage.py changepassword {login['email']}",
         ]
+    if mail_dir:
+        lines.append(f"Email is written to files in {mail_dir}/ (Sent mail in the admin).")
     lines += ["Press Ctrl-C to stop.", "=" * 64, ""]
     return "\n".join(lines)
+
+
+def _mail_dir() -> str | None:
+    from django.conf import settings
+
+    return settings.EMAIL_FILE_PATH if settings.ROSTER_MAIL_TO_FILES else None
 
 
 def main() -> int:
@@ -211,7 +220,7 @@ def main() -> int:
     runner.start()
     runner.wait_until_serving(runner.dead_child)
     if not runner.stopping and not runner.dead_child():
-        print(banner(port, login), flush=True)
+        print(banner(port, login, mail_dir=_mail_dir()), flush=True)
     while not runner.stopping:
         dead = runner.dead_child()
         if dead:

@@ -1,7 +1,7 @@
 """Roster's only settings module; every deployment difference is an env var.
 
 With nothing set, Roster runs embedded: SQLite, Celery's filesystem broker and
-mail written to the console. See README.md for the configuration table.
+mail written to files under var/mail/. See README.md for the configuration table.
 """
 
 from __future__ import annotations
@@ -176,9 +176,16 @@ MFA_TOTP_ISSUER = ORGANISATION_NAME
 ROSTER_REQUIRE_STAFF_MFA = env.bool("ROSTER_REQUIRE_STAFF_MFA", default=False)
 
 # --- EMAIL ------------------------------------------------------------------
-# SMTP in production: EMAIL_URL=smtp+tls://user:password@host:587
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":  # noqa: F821
+# SMTP in production: EMAIL_URL=smtp+tls://user:password@host:587. Without
+# EMAIL_URL (the embedded default) mail is written to files under
+# VAR_DIR/mail/, which the admin's "Sent mail" page lists for System
+# administrators; `make run` prints the folder when it starts.
+ROSTER_MAIL_TO_FILES = "EMAIL_URL" not in env
+if ROSTER_MAIL_TO_FILES:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+else:
+    vars().update(env.email_url("EMAIL_URL"))
+if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
     EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Roster <roster@localhost>")
 

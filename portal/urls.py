@@ -7,7 +7,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from portal import views
+from portal import sent_mail, views
 from portal.api import api_not_found
 
 # The REST API (docs/api.md); URL names live in the "api" namespace.
@@ -31,3 +31,10 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("", include("accounts.urls")),
 ]
+
+# Refusals inside the admin keep its layout and say what the role may open.
+handler403 = "portal.views.permission_denied"
+
+# The admin's "Sent mail" page (embedded default only), ahead of the admin's
+# own catch-all.
+urlpatterns = sent_mail.urls() + urlpatterns

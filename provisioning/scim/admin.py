@@ -173,7 +173,7 @@ BUTTONS: dict[str, Button] = {
     ),
     "reconcile": (
         "Reconcile (report only)",
-        "view",
+        "change",
         lambda t, by: services.start_reconcile(t, by=by),
         "Reconcile started; its report appears in the run history.",
     ),
@@ -185,7 +185,7 @@ BUTTONS: dict[str, Button] = {
     ),
     "dry_run": (
         "Dry run",
-        "view",
+        "change",
         lambda t, by: services.dry_run(t, by=by),
         "Dry run recorded: nothing was sent.",
     ),
@@ -420,11 +420,11 @@ class ScimTargetAdmin(ServiceAdmin):
     def sync_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return self._press(request, object_id, "sync")
 
-    @action(description="Dry run", url_path="dry-run", permissions=["view"])
+    @action(description="Dry run", url_path="dry-run", permissions=["change"])
     def dry_run_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return self._press(request, object_id, "dry_run")
 
-    @action(description="Reconcile", url_path="reconcile", permissions=["view"])
+    @action(description="Reconcile", url_path="reconcile", permissions=["change"])
     def reconcile_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return self._press(request, object_id, "reconcile")
 
@@ -466,7 +466,7 @@ class ScimTargetAdmin(ServiceAdmin):
     def resume_selected(self, request: HttpRequest, queryset: QuerySet[ScimTarget]) -> None:
         self._each(request, queryset, "resume")
 
-    @admin.action(description="Dry run of selected targets", permissions=["view"])
+    @admin.action(description="Dry run of selected targets", permissions=["change"])
     def dry_run_selected(self, request: HttpRequest, queryset: QuerySet[ScimTarget]) -> None:
         self._each(request, queryset, "dry_run")
 

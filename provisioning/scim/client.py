@@ -30,11 +30,32 @@ from scim2_models import (
     User,
 )
 
+from provisioning.edge_errors import explain_unreachable
+
 ScimUser = User[EnterpriseUser]
 # Statuses worth retrying (RFC 7231 408, RFC 6585 429, 5xx); any other 4xx
 # is permanent for that request.
 TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
 DEFAULT_TIMEOUT = httpx2.Timeout(20.0, connect=5.0)
+
+
+_DISCOVERY = ("/ServiceProviderConfig", "/ResourceTypes", "/Schemas")
+
+
+def _status_hint(method: str, url: str, status: int) -> str:
+    """What an administrator can do about ``status``; "" where the push handles it."""
+    if status == 401:
+        return (
+            "The target did not accept Roster's credentials: enter its current token "
+            "(or OAuth client)."
+        )
+    if status == 403:
+        return "The credentials may not manage users on the target: give them that right."
+    if status == 404 and (url.endswith(_DISCOVERY) or (method == "GET" and url == "/Users")):
+        return "Check the base URL: it must be the target's SCIM root (often …/scim/v2)."
+    if status >= 500:
+        return "The target failed on its side: if this persists, check its status with its owner."
+    return ""
 
 
 class ScimError(Exception):
@@ -241,11 +262,18 @@ class ScimClient:
             )
         except httpx2.RequestError as exc:
             raise ScimError(
-                f"Could not reach the OAuth token endpoint: {type(exc).__name__}."
+                f"Could not get an OAuth token. {explain_unreachable(exc, 'the token endpoint')}"
             ) from exc
         if response.status_code != 200:
+            hint = (
+                " Check the client ID, client secret and scope."
+                if response.status_code in (400, 401, 403)
+                else " Check the OAuth token URL."
+                if response.status_code == 404
+                else ""
+            )
             raise ScimError(
-                f"The OAuth token endpoint answered {response.status_code}.",
+                f"The OAuth token endpoint answered {response.status_code}.{hint}",
                 status=response.status_code,
                 transient=response.status_code >= 500,
             )
@@ -273,9 +301,13 @@ class ScimClient:
             try:
                 response = self.http.request(method, url, headers=headers, **kwargs)
             except httpx2.TimeoutException as exc:
-                raise ScimError(f"{method} {url} timed out.") from exc
+                raise ScimError(
+                    f"{method} {url} timed out. {explain_unreachable(exc, 'the target')}"
+                ) from exc
             except httpx2.RequestError as exc:
-                raise ScimError(f"{method} {url} failed: {type(exc).__name__}.") from exc
+                raise ScimError(
+                    f"{method} {url} failed. {explain_unreachable(exc, 'the target')}"
+                ) from exc
             if response.status_code == 401 and attempt == 1 and self.credentials.token_url:
                 continue  # the access token may have expired early
             break
@@ -294,6 +326,9 @@ class ScimClient:
         except ValueError:
             detail = ""
         message = f"{method} {url} answered {status}" + (f": {detail}" if detail else ".")
+        hint = _status_hint(method, url, status)
+        if hint:
+            message = f"{message.rstrip('.')}. {hint}"
         kwargs = {
             "status": status,
             "retry_after": _retry_after(response.headers.get("Retry-After")),

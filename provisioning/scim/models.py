@@ -167,7 +167,9 @@ class ScimRun(models.Model):
         verbose_name = "SCIM run"
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of {self.target_id} at {self.started_at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.get_kind_display()} of {self.target.name} at {self.started_at:%Y-%m-%d %H:%M}"
+        )
 
     @property
     def done(self) -> int:

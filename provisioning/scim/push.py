@@ -669,6 +669,14 @@ def _release(ids: list[int]) -> None:
         ScimLink.objects.filter(id__in=ids).update(lease_until=None)
 
 
+def _done() -> Any:
+    """The run's people done so far, as a database expression (ScimRun.done)."""
+    expression = F(COUNTERS[0])
+    for name in COUNTERS[1:]:
+        expression = expression + F(name)
+    return expression
+
+
 def _flush_run(run_id: int | None, outcome: PushOutcome, flushed: dict[str, int]) -> None:
     if run_id is None:
         return
@@ -677,6 +685,10 @@ def _flush_run(run_id: int | None, outcome: PushOutcome, flushed: dict[str, int]
     updates = {k: F(k) + v for k, v in delta.items() if v}
     if updates:
         ScimRun.objects.filter(pk=run_id).update(**updates)
+        # A person retried after a failure, or changed again while the run
+        # is open, is a second piece of work: the total grows with it so
+        # progress never reads "7/0" or passes 100%.
+        ScimRun.objects.filter(pk=run_id, total__lt=_done()).update(total=_done())
     flushed.update(outcome.counts)
     flushed["requests"] = outcome.requests
 
@@ -829,12 +841,16 @@ def _changes_run_id(target: ScimTarget) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
+    pending = pending_links(target).count()
     if run is not None:
-        ScimRun.objects.filter(pk=run).update(status=ScimRun.Status.RUNNING, finished_at=None)
+        # What is done stays done; what is pending now is still to do.
+        ScimRun.objects.filter(pk=run).update(
+            status=ScimRun.Status.RUNNING, finished_at=None, total=_done() + pending
+        )
         return run
-    if not pending_links(target).exists():
+    if not pending:
         return None
-    return ScimRun.objects.create(target=target, kind=ScimRun.Kind.CHANGES).pk
+    return ScimRun.objects.create(target=target, kind=ScimRun.Kind.CHANGES, total=pending).pk
 
 
 def _maybe_finish_runs(target: ScimTarget) -> None:
@@ -987,8 +1003,10 @@ def sync_target(target_id: int, *, run_id: int, client: ScimClient | None = None
             )
         report = survey(target, client, apply=True)
         total = pending_links(target).count()
+        # A remote user adopted by the listing is one step done, and its link
+        # is then pushed (updated or unchanged) as another: both are counted.
         ScimRun.objects.filter(pk=run_id).update(
-            total=total,
+            total=total + report["adopted_count"],
             adopted=report["adopted_count"],
             requests=F("requests") + client.requests_sent,
             report={"counts": report["counts"]},
@@ -1042,6 +1060,8 @@ def plan_requests(target: ScimTarget, *, limit: int = REPORT_LIMIT) -> dict[str,
     users = caps.users_endpoint
     requests: list[dict[str, Any]] = []
     total = 0
+    # What the push would record for each person, as a run counts it.
+    counts = dict.fromkeys(COUNTERS, 0)
     scoped_without_link = people_in_scope(target).exclude(
         Exists(ScimLink.objects.filter(target=target, person_ref=OuterRef("pk")))
     )
@@ -1070,36 +1090,54 @@ def plan_requests(target: ScimTarget, *, limit: int = REPORT_LIMIT) -> dict[str,
             requests.append({"method": method, "path": path, "body": body, "person": person})
 
     for link in links:
-        values = people.get(link.person_id) if link.person_id else None
-        if values is None:
-            if link.remote_id:
-                add("DELETE", f"{users}/{link.remote_id}", person=f"#{link.person_ref}")
-            continue
-        who = values["email"]
-        active = in_scope(target, values) and values["status"] != Person.Status.DEACTIVATED
-        manager = managers.get(values["manager_id"]) if values["manager_id"] else None
-        if not active:
-            if link.remote_id is None:
-                continue
-            if target.deactivation == ScimTarget.Deactivation.DELETE:
-                add("DELETE", f"{users}/{link.remote_id}", person=who)
-            elif link.snapshot.get("active") is not False:
-                ops = [{"op": "replace", "path": "active", "value": False}]
-                add("PATCH", f"{users}/{link.remote_id}", {"Operations": ops}, who)
-            continue
-        desired = desired_for(target, values, manager, active=True, mapping_=mapping_)
+        counts[_plan_link(target, link, people, managers, caps, mapping_, users, add)] += 1
+    return {"total": total, "requests": requests, "people": len(links), "counts": counts}
+
+
+def _plan_link(
+    target: ScimTarget,
+    link: ScimLink,
+    people: dict[int, dict[str, Any]],
+    managers: dict[int, str],
+    caps: Capabilities,
+    mapping_: dict[str, str],
+    users: str,
+    add: Any,
+) -> str:
+    """Add the requests a push of ``link`` would send; return the counter it would bump."""
+    values = people.get(link.person_id) if link.person_id else None
+    if values is None:
+        if link.remote_id:
+            add("DELETE", f"{users}/{link.remote_id}", person=f"#{link.person_ref}")
+            return "deleted"
+        return "unchanged"
+    who = values["email"]
+    active = in_scope(target, values) and values["status"] != Person.Status.DEACTIVATED
+    manager = managers.get(values["manager_id"]) if values["manager_id"] else None
+    if not active:
         if link.remote_id is None:
-            if link.needs_lookup:
-                flt = f'userName eq "{desired.get("userName", "")}"'
-                add("GET", f"{users}?filter={flt}", person=who)
-            add("POST", users, mapping.to_resource(desired), who)
-            continue
-        changed = mapping.diff(link.snapshot, desired)
-        if not changed:
-            continue
-        if caps.patch:
-            body = {"Operations": mapping.patch_operations(desired, changed)}
-            add("PATCH", f"{users}/{link.remote_id}", body, who)
-        else:
-            add("PUT", f"{users}/{link.remote_id}", mapping.to_resource(desired), who)
-    return {"total": total, "requests": requests}
+            return "unchanged"
+        if target.deactivation == ScimTarget.Deactivation.DELETE:
+            add("DELETE", f"{users}/{link.remote_id}", person=who)
+            return "deleted"
+        if link.snapshot.get("active") is not False:
+            ops = [{"op": "replace", "path": "active", "value": False}]
+            add("PATCH", f"{users}/{link.remote_id}", {"Operations": ops}, who)
+            return "deactivated"
+        return "unchanged"
+    desired = desired_for(target, values, manager, active=True, mapping_=mapping_)
+    if link.remote_id is None:
+        if link.needs_lookup:
+            flt = f'userName eq "{desired.get("userName", "")}"'
+            add("GET", f"{users}?filter={flt}", person=who)
+        add("POST", users, mapping.to_resource(desired), who)
+        return "created"
+    changed = mapping.diff(link.snapshot, desired)
+    if not changed:
+        return "unchanged"
+    if caps.patch:
+        body = {"Operations": mapping.patch_operations(desired, changed)}
+        add("PATCH", f"{users}/{link.remote_id}", body, who)
+    else:
+        add("PUT", f"{users}/{link.remote_id}", mapping.to_resource(desired), who)
+    return "updated"

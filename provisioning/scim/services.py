@@ -344,7 +344,8 @@ def start_sync(target: ScimTarget, *, by: Actorish) -> ScimRun:
 @transaction.atomic
 def start_reconcile(target: ScimTarget, *, by: Actorish, fix: bool = False) -> ScimRun:
     """Compare remote users with Roster's and report drift; with ``fix``, correct it."""
-    require(by, "provisioning.change_scimtarget" if fix else "provisioning.view_scimtarget")
+    # Reconciling reads every remote user: read-only roles send nothing out.
+    require(by, "provisioning.change_scimtarget")
     target.refresh_from_db()
     if fix:
         _require_enabled(target)
@@ -356,14 +357,19 @@ def start_reconcile(target: ScimTarget, *, by: Actorish, fix: bool = False) -> S
 @transaction.atomic
 def dry_run(target: ScimTarget, *, by: Actorish) -> ScimRun:
     """Record the requests a push would send now; send nothing."""
-    require(by, "provisioning.view_scimtarget")
+    # Dry runs belong with the actions they preview: read-only roles get neither.
+    require(by, "provisioning.change_scimtarget")
     plan = plan_requests(target)
+    # Counted as the push would count them, person by person; the requests
+    # it would send are a separate figure.
     return ScimRun.objects.create(
         target=target,
         kind=ScimRun.Kind.DRY_RUN,
         status=ScimRun.Status.FINISHED,
         finished_at=timezone.now(),
-        total=plan["total"],
+        total=plan["people"],
+        requests=plan["total"],
+        **plan["counts"],
         report=plan,
         message=f"{plan['total']} request(s) would be sent.",
     )
@@ -480,7 +486,8 @@ def run_sync_now(target: ScimTarget, *, by: Actorish, max_wait: float = 600.0) -
 
 def run_reconcile_now(target: ScimTarget, *, by: Actorish, fix: bool = False) -> ScimRun:
     """Reconcile in this process; with ``fix``, push the corrections too."""
-    require(by, "provisioning.change_scimtarget" if fix else "provisioning.view_scimtarget")
+    # Reconciling reads every remote user: read-only roles send nothing out.
+    require(by, "provisioning.change_scimtarget")
     target.refresh_from_db()
     if fix:
         _require_enabled(target)

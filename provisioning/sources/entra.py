@@ -20,6 +20,7 @@ import httpx
 import msal
 import requests
 
+from provisioning.edge_errors import explain_unreachable
 from provisioning.records import ExternalRecord
 from provisioning.sources.idp_errors import DeltaExpired, DirectoryError
 from provisioning.sources.idp_mapping import ENTRA_DEFAULT_MAPPING, read_path, to_record
@@ -118,7 +119,7 @@ class GraphClient:
                 response = self._http.get(url, params=params)
             except httpx.HTTPError as exc:
                 raise DirectoryError(
-                    DirectoryError.UNREACHABLE, f"Microsoft Graph could not be reached ({exc})."
+                    DirectoryError.UNREACHABLE, explain_unreachable(exc, "Microsoft Graph")
                 ) from exc
             self.requests += 1
             if response.status_code in _RETRY_STATUSES and attempt < MAX_RETRIES:
@@ -196,28 +197,48 @@ def acquire_token(config: EntraConfig) -> str:
         result = app.acquire_token_for_client(scopes=[f"{config.graph_url.rstrip('/')}/.default"])
     except requests.exceptions.RequestException as exc:
         raise DirectoryError(
-            DirectoryError.UNREACHABLE, f"Microsoft Entra ID could not be reached ({exc})."
+            DirectoryError.UNREACHABLE, explain_unreachable(exc, "Microsoft Entra ID")
         ) from exc
     except ValueError as exc:
+        # MSAL's "Unable to get authority configuration for …".
         raise DirectoryError(
             DirectoryError.CREDENTIALS,
-            f"Microsoft Entra ID does not know the tenant “{config.tenant_id}” ({exc}).",
+            f"Microsoft Entra ID does not know the tenant “{config.tenant_id}”: check the "
+            "tenant ID (Directory ID in the Entra admin centre, Overview).",
         ) from exc
     if "access_token" in result:
         return str(result["access_token"])
     error = str(result.get("error", ""))
     codes = set(result.get("error_codes") or [])
     description = str(result.get("error_description", "")).split("\r\n")[0]
+    code = f"AADSTS{min(codes)}" if codes else (description.split(":")[0] or error)
     if codes & _CONSENT_CODES or error == "consent_required":
         return _raise(
             DirectoryError.CONSENT,
             "An administrator has not granted the application's permissions in this "
-            f"tenant ({description}).",
+            "tenant: grant admin consent for User.Read.All under API permissions "
+            f"(Microsoft's code {code}).",
         )
+    for known, advice in _SIGN_IN_ADVICE.items():
+        if known in codes:
+            return _raise(DirectoryError.CREDENTIALS, f"{advice} (Microsoft's code {code}).")
     return _raise(
         DirectoryError.CREDENTIALS,
-        f"Microsoft Entra ID did not accept the client id or secret ({description}).",
+        "Microsoft Entra ID did not accept the client ID or secret: check the "
+        f"application (client) ID and enter a current client secret (Microsoft's code {code}).",
     )
+
+
+# AADSTS error codes of a client-credentials sign-in, and what to fix.
+_SIGN_IN_ADVICE = {
+    700016: "No application with this client ID exists in the tenant: check the "
+    "application (client) ID and the tenant ID",
+    7000215: "The client secret is wrong: enter the secret's Value (not its ID) "
+    "from Certificates & secrets",
+    7000222: "The client secret has expired: create a new one under Certificates & "
+    "secrets and enter it here",
+    90002: "Microsoft Entra ID does not know this tenant: check the tenant ID",
+}
 
 
 def _raise(reason: str, message: str) -> str:

@@ -21,6 +21,7 @@ from google.oauth2 import service_account
 from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
+from provisioning.edge_errors import explain_unreachable
 from provisioning.records import ExternalRecord
 from provisioning.sources.idp_errors import DirectoryError
 from provisioning.sources.idp_mapping import GOOGLE_DEFAULT_MAPPING, to_record
@@ -70,14 +71,37 @@ def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+_KEY_FIELDS = ("client_email", "private_key", "token_uri")
+_NEW_KEY = (
+    "Create a new JSON key for the service account in the Google Cloud console "
+    "(IAM & Admin → Service accounts → Keys) and paste it here."
+)
+_NOT_A_KEY = f"This is not a Google service-account JSON key. {_NEW_KEY}"
+
+
 def _credentials(config: GoogleConfig) -> service_account.Credentials:
     try:
         info = dict(config.service_account_info)
-        creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:
+        raise DirectoryError(DirectoryError.CREDENTIALS, _NOT_A_KEY) from exc
+    missing = [name for name in _KEY_FIELDS if not info.get(name)]
+    if info.get("type") not in (None, "service_account"):
+        raise DirectoryError(DirectoryError.CREDENTIALS, _NOT_A_KEY)
+    if missing:
         raise DirectoryError(
             DirectoryError.CREDENTIALS,
-            f"The service-account key is not a valid Google JSON key ({exc}).",
+            f"The service-account JSON key lacks {', '.join(missing)}: paste the whole "
+            f"file as downloaded. {_NEW_KEY}",
+        )
+    try:
+        creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+    except (ValueError, KeyError, TypeError) as exc:
+        # cryptography's text ("ASN.1 parsing error: short data") says only
+        # that the PEM block is damaged or cut short.
+        raise DirectoryError(
+            DirectoryError.CREDENTIALS,
+            "The private key in the service-account JSON is damaged or incomplete "
+            f"(often cut short when copied). {_NEW_KEY}",
         ) from exc
     return creds.with_subject(config.admin_email)
 
@@ -160,7 +184,7 @@ def _execute(request: Any, *, sleep: Any = time.sleep) -> dict[str, Any]:
             raise _refresh_error(exc) from exc
         except (auth_exceptions.TransportError, httplib2.HttpLib2Error, OSError) as exc:
             raise DirectoryError(
-                DirectoryError.UNREACHABLE, f"Google could not be reached ({exc})."
+                DirectoryError.UNREACHABLE, explain_unreachable(exc, "Google")
             ) from exc
 
 

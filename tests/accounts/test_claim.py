@@ -321,3 +321,36 @@ def test_two_simultaneous_claims_of_one_link_let_exactly_one_through(admin_user,
     invitee.refresh_from_db()
     assert invitee.check_password(winner)
     assert LifecycleEvent.objects.filter(action="claimed").count() == 1
+
+
+def test_withdrawn_invitation_points_to_the_administrator_not_to_a_new_link(
+    client, admin_user, invitee, mailoutbox
+):
+    token = invite(invitee, admin_user)
+    services.deactivate_person(invitee, by=admin_user)
+    sent_before = len(mailoutbox)
+
+    response = client.get(reverse("accounts:claim", args=[token]))
+
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "This link is no longer valid" in html
+    assert "ask your administrator at Roster to invite you again" in html
+    assert "Send me a new link" not in html
+    assert reverse("accounts:new-link") not in html
+    assert len(mailoutbox) == sent_before
+
+
+def test_replaced_link_also_points_to_the_newest_email_and_the_administrator(
+    client, admin_user, invitee, mailoutbox
+):
+    old = invite(invitee, admin_user)
+    resend_invitation(invitee, by=admin_user)
+    deliver_queued()
+
+    html = client.get(reverse("accounts:claim", args=[old])).content.decode()
+
+    # Word for word what a withdrawn invitation shows: nothing tells them apart.
+    assert "use the link in the most recent email" in html
+    assert "ask your administrator at Roster to invite you again" in html
+    assert reverse("accounts:new-link") not in html

@@ -121,11 +121,12 @@ def test_an_account_manager_cannot_see_or_press_anything(client, account_manager
     assert not ScimRun.objects.exists()
 
 
-def test_an_auditor_may_dry_run_but_not_pause(client, auditor, admin_user):
+def test_an_auditor_may_neither_dry_run_nor_pause(client, auditor, admin_user):
     target = services.create_target(name="Zoom", base_url="https://zoom.example/v2", by=admin_user)
     client.force_login(auditor)
 
     assert client.post(button(target, "pause"), {"confirm": "yes"}).status_code == 403
-    assert client.post(button(target, "dry-run"), {"confirm": "yes"}).status_code == 302
+    assert client.post(button(target, "dry-run"), {"confirm": "yes"}).status_code == 403
+    assert not ScimRun.objects.exists()
     target.refresh_from_db()
     assert target.state == "healthy"

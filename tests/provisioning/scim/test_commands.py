@@ -61,7 +61,8 @@ def test_sync_wait_pushes_everyone_and_dry_run_sends_nothing(tenant):
     ScimTarget.objects.update(is_enabled=True)
 
     planned = call("scim_sync", "App", "--dry-run")
-    assert planned["total"] == 6  # a lookup and a create each
+    # Three people to create, with a lookup and a create each.
+    assert (planned["total"], planned["created"], planned["requests"]) == (3, 3, 6)
     assert remote_users(tenant) == []
 
     result = call("scim_sync", "App", "--wait")

@@ -19,6 +19,7 @@ from tests.provisioning.scim.conftest import remote_users
 
 pytestmark = pytest.mark.django_db
 SINGLE = Capabilities(bulk=False).to_dict()
+SERVER_FAILED = "The target failed on its side: if this persists, check its status with its owner."
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_a_server_error_backs_off_the_person_and_the_target(target, proxy):
     link = ScimLink.objects.get(person=ada)
     assert link.attempts == 1
     assert link.next_attempt_at > timezone.now()
-    assert link.last_error == "POST /Users answered 500: injected 500"
+    assert link.last_error == f"POST /Users answered 500: injected 500. {SERVER_FAILED}"
     assert selectors.count_link_states(target)["failed"] == 1
     target.refresh_from_db()
     assert target.state == ScimTarget.State.RETRYING
@@ -174,7 +175,8 @@ def test_many_consecutive_failures_pause_the_target_until_resumed(target, proxy,
     target.refresh_from_db()
     assert target.state == ScimTarget.State.PAUSED
     assert target.state_reason == (
-        "Paused after 3 consecutive failures. Last: POST /Users answered 503: injected 503"
+        "Paused after 3 consecutive failures. Last: POST /Users answered 503: injected 503. "
+        f"{SERVER_FAILED}"
     )
     proxy.seen.clear()
     run(target)
