@@ -36,6 +36,7 @@ def test_a_refused_admin_page_keeps_the_admin_layout_and_offers_other_pages(
     PersonFactory(email=f"{role}@example.com", **{role: True})
     _sign_in(page, live_server, f"{role}@example.com")
 
+    page.expect_console_errors(["status of 403"])
     response = page.goto(live_server.url + path)
 
     assert response.status == 403
@@ -55,6 +56,7 @@ def test_a_withdrawn_invitation_asks_for_the_administrator_not_a_new_link(page, 
     token = invite(invitee, admin)
     services.deactivate_person(invitee, by=admin)
 
+    page.expect_console_errors(["status of 410"])
     response = page.goto(f"{live_server.url}/invitation/{token}/")
 
     assert response.status == 410
