@@ -9,9 +9,12 @@ from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from allauth.core import context
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.contrib.auth.tokens import PasswordResetTokenGenerator as DjangoTokenGenerator
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+
+from accounts import crypto
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -55,3 +58,19 @@ class PasswordResetTokenGenerator(DjangoTokenGenerator):
     def _make_hash_value(self, user: Any, timestamp: int) -> str:
         stamp = getattr(user, "security_stamp", "")
         return f"{super()._make_hash_value(user, timestamp)}|{stamp}|{int(user.is_active)}"
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Store TOTP keys and recovery-code seeds encrypted with Roster's key.
+
+    Values written before encryption was turned on are read as they are
+    (migration accounts.0007 encrypts them).
+    """
+
+    def encrypt(self, text: str) -> str:
+        return crypto.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        if not crypto.is_encrypted(encrypted_text):
+            return encrypted_text
+        return crypto.decrypt(encrypted_text)

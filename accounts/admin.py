@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.admin.options import ShowFacets
 from django.contrib.admin.utils import unquote
@@ -21,6 +22,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from unfold.admin import ModelAdmin
@@ -614,7 +622,18 @@ class AllowedDomainAdmin(ServiceAdmin):
 from accounts import api_tokens as _api_tokens  # noqa: E402,F401
 
 # Roster's roles replace Django's groups, and a person's one email lives on
-# the person: neither page would mean anything to an administrator.
-for _model in (Group, EmailAddress):
+# the person: neither page would mean anything to an administrator. MFA
+# authenticators hold TOTP keys and recovery seeds, which no page shows; the
+# scheduler's tables are set from the pages of what they schedule.
+for _model in (
+    Group,
+    EmailAddress,
+    Authenticator,
+    PeriodicTask,
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    SolarSchedule,
+):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)

@@ -170,6 +170,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # Reset links die when the person is deactivated (security stamp, is_active).
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.adapters.PasswordResetTokenGenerator"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# TOTP keys and recovery-code seeds are stored encrypted (accounts.crypto).
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 MFA_TOTP_ISSUER = ORGANISATION_NAME
 # Staff (administrators, account managers, auditors) must set up TOTP before
 # they can use the admin panel when this is on.

@@ -26,7 +26,7 @@ urlpatterns = [
     path("admin/login/", views.admin_login),
     path("admin/logout/", views.admin_logout),
     path("admin/", admin.site.urls),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("accounts.auth_urls")),
     path("scim/v2/", include("provisioning.scim_server.urls")),
     path("api/", include((api_patterns, "api"))),
     path("", include("accounts.urls")),

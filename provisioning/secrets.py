@@ -9,45 +9,13 @@ production profile requires ``ROSTER_ENCRYPTION_KEY``.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
+from accounts.crypto import SecretUnreadable, decrypt, encrypt
 
-from accounts.exceptions import DomainError
-
-
-class SecretUnreadable(DomainError):
-    """A stored secret cannot be decrypted with the current key."""
-
-
-def _fernet() -> Fernet:
-    material = settings.ROSTER_ENCRYPTION_KEY or settings.SECRET_KEY
-    digest = hashlib.sha256(f"roster.secrets:{material}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
-
-
-def encrypt(plaintext: str) -> str:
-    """Return the Fernet token for ``plaintext`` ("" stays "")."""
-    if not plaintext:
-        return ""
-    return _fernet().encrypt(plaintext.encode()).decode()
-
-
-def decrypt(token: str) -> str:
-    """Return the plaintext of a stored token. Raises SecretUnreadable."""
-    if not token:
-        return ""
-    try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken as exc:
-        raise SecretUnreadable(
-            "A stored secret cannot be read with the current encryption key; enter it again."
-        ) from exc
+__all__ = ["SecretUnreadable", "decrypt", "decrypt_json", "encrypt", "encrypt_json"]
 
 
 def encrypt_json(value: dict[str, Any]) -> str:

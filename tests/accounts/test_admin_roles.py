@@ -68,7 +68,6 @@ MATRIX = {
     "add_allowed_domain": {"admin_user": True, "account_manager": False, "auditor": False},
     "view_audit_log": {"admin_user": True, "account_manager": True, "auditor": True},
     "write_audit_log": {"admin_user": False, "account_manager": False, "auditor": False},
-    "celery_beat": {"admin_user": True, "account_manager": False, "auditor": True},
 }
 
 
@@ -128,11 +127,6 @@ def do_write_audit_log(client, target):
     response = client.post(url, {"subject": "Rewritten"})
     event.refresh_from_db()
     return event.subject == "Rewritten", response
-
-
-def do_celery_beat(client, target):
-    response = client.get(reverse("admin:django_celery_beat_periodictask_changelist"))
-    return response.status_code == 200, response
 
 
 @pytest.mark.parametrize("role", ROLES)
