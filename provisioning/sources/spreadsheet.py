@@ -160,10 +160,7 @@ _ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
 }
 HEADER_TO_ATTRIBUTE: dict[str, str] = {
-    alias: attribute
-    for attribute, tiers in _ALIASES.items()
-    for tier in tiers
-    for alias in tier
+    alias: attribute for attribute, tiers in _ALIASES.items() for tier in tiers for alias in tier
 }
 HEADER_TIER: dict[str, int] = {
     alias: rank for tiers in _ALIASES.values() for rank, tier in enumerate(tiers) for alias in tier

@@ -197,8 +197,7 @@ def _describe(job: ImportJob) -> dict[str, Any]:
         "needs_confirmation": job.needs_confirmation,
         "unknown_columns": job.unresolved_columns,
         "not_imported_columns": job.not_imported_columns,
-        "notes": job.file_notes
-        + [f"{c['header']}: {c['note']}" for c in job.column_notes],
+        "notes": job.file_notes + [f"{c['header']}: {c['note']}" for c in job.column_notes],
         "file_errors": job.file_errors,
         "errors": [
             {"row": e["row"], "email": e["email"], "errors": e.get("errors", [])} for e in errors
