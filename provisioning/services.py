@@ -151,9 +151,10 @@ def plan_import(
     """Read the job's file, plan every change, and store the preview on the job.
 
     ``mapping`` ({header: attribute or None}) tells what a column holds (None
-    ignores it); columns holding no attribute are simply not imported. ``sheet`` names the workbook's sheet to read; choosing
-    another sheet than before forgets the column choices (unless ``mapping``
-    is given), as they named the other sheet's columns. Writes no person.
+    ignores it); columns holding no attribute are simply not imported.
+    ``sheet`` names the workbook's sheet to read; choosing another sheet than
+    before forgets the column choices (unless ``mapping`` is given), as they
+    named the other sheet's columns. Writes no person.
     Raises UnreadableFile/FileTooLarge (recorded on the job, which becomes
     failed), ImportNotReady, NotAllowed.
     """
