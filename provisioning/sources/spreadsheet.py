@@ -167,7 +167,13 @@ HEADER_TIER: dict[str, int] = {
 }
 # Headers whose Yes means "not active".
 INVERTED_HEADERS = frozenset(_ALIASES["is_active"][1])
-_BRACKETED = re.compile(r"\s*[\[(][^\])\[(]*[\])]")
+# Square brackets are annotations of the template ("[Required]",
+# "[userPrincipalName]"); parentheses only when they say how to fill the
+# column, as "Email (Personal)" names another column than "Email".
+_BRACKETED = re.compile(
+    r"\s*(\[[^\]\[]*\]|\(\s*(required|optional|yes\s*/\s*no|no\s*/\s*yes|true\s*/\s*false)\s*\))",
+    re.IGNORECASE,
+)
 _TRAILING_WORD = re.compile(r"\s+(required|optional)\s*$", re.IGNORECASE)
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 

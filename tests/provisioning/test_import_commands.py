@@ -172,9 +172,7 @@ def test_export_then_import_changes_nothing(admin_user, tmp_path, file_format):
     assert sum(result["counts"].values()) == 2
 
 
-def test_columns_not_imported_are_reported_in_json_and_do_not_stop_the_import(
-    admin_user, tmp_path
-):
+def test_columns_not_imported_are_reported_in_json_and_do_not_stop_the_import(admin_user, tmp_path):
     path = tmp_path / "hr.csv"
     path.write_bytes(
         csv_bytes(
