@@ -725,9 +725,10 @@ def _records_from_rows(
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
         values: dict[str, Any] = {}
+        filled_from: tuple[tuple[str, str], ...] = ()
         for attribute, indexes in text_plan:
             value = ""
-            for index in indexes:
+            for position, index in enumerate(indexes):
                 value = cells[index]
                 if value[:1] == "'" and value[1:].startswith(FORMULA_START):
                     # Written by a neutralising export: the rest is the value as stored.
@@ -735,13 +736,17 @@ def _records_from_rows(
                 else:
                     value = value.strip()
                 if value:
+                    if position:
+                        filled_from += ((attribute, headers[index]),)
                     break
             values[attribute] = value
         problems: tuple[tuple[str, str], ...] = ()
         if status_columns:
             values["is_active"] = None
-            for column in status_columns:
+            for position, column in enumerate(status_columns):
                 active, problem = _read_status(cells[column.index], column)
+                if position and (problem or active is not None):
+                    filled_from += (("is_active", column.header),)
                 if problem:
                     problems = (("is_active", problem),)
                     break
@@ -754,6 +759,7 @@ def _records_from_rows(
                 row=number,
                 raw=RowView(positions, cells),
                 problems=problems,
+                columns=filled_from,
             )
         )
     parsed.total_rows = count

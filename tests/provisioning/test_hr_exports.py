@@ -733,3 +733,10 @@ def test_a_personal_email_column_is_not_imported(admin_user):
     assert job.file_errors == []
     assert job.unresolved_columns == ["Email (Personal)"]
     assert job.count_new == 1
+
+
+def test_an_error_in_a_fill_in_column_names_that_column(admin_user):
+    content = csv_bytes([["Email", "Work Phone", "Mobile Phone"], ["ada@example.com", "", "12"]])
+    job, _ = preview(content, admin_user)
+    assert [(row, column) for row, column, _ in row_errors(job)] == [(2, "Mobile Phone")]
+    assert Person.objects.count() == 1
