@@ -41,6 +41,7 @@ class ImportJobOutputSerializer(serializers.Serializer):
     column_mapping = serializers.JSONField()
     columns = serializers.JSONField()
     file_errors = serializers.JSONField()
+    file_notes = serializers.JSONField()
     total_rows = serializers.IntegerField()
     processed_rows = serializers.IntegerField()
     counts = serializers.DictField(child=serializers.IntegerField())

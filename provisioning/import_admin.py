@@ -448,8 +448,18 @@ class ImportJobAdmin(ModelAdmin):
                     Action.ERROR,
                 )
                 if name != Action.SKIPPED or job.counts["skipped"]
+            ]
+            + [
+                {
+                    "label": "Columns not imported",
+                    "key": "not-imported",
+                    "count": len(job.unresolved_columns),
+                    "url": "#not-imported",
+                }
             ],
             "unknown_columns": job.unresolved_columns,
+            "not_imported_columns": job.not_imported_columns,
+            "column_notes": job.column_notes,
             "mappable": any(
                 c.get("header") and c.get("state") in ("unknown", "mapped", "ignored")
                 for c in job.columns

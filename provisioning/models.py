@@ -66,6 +66,8 @@ class ImportJob(models.Model):
     columns = models.JSONField(default=list, blank=True)
     # Problems with the file as a whole: [{"row", "column", "message"}]
     file_errors = models.JSONField(default=list, blank=True)
+    # How the file was read, for the preview (e.g. a template line that was skipped).
+    file_notes = models.JSONField(default=list, blank=True)
 
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
@@ -131,7 +133,26 @@ class ImportJob(models.Model):
 
     @property
     def unresolved_columns(self) -> list[str]:
+        """Headers of the columns that are not imported (they hold no attribute)."""
         return [c["header"] for c in self.columns if c.get("state") == "unknown"]
+
+    @property
+    def not_imported_columns(self) -> list[dict[str, Any]]:
+        """The columns not imported, with a suggestion or a note where there is one."""
+        return [
+            {
+                "header": c["header"],
+                "suggestion": c.get("suggestion", ""),
+                "note": c.get("note", ""),
+            }
+            for c in self.columns
+            if c.get("state") == "unknown"
+        ]
+
+    @property
+    def column_notes(self) -> list[dict[str, Any]]:
+        """Columns read with a note (which of two columns holding one attribute is used)."""
+        return [c for c in self.columns if c.get("attribute") and c.get("note")]
 
     @property
     def sheet_read(self) -> str:

@@ -256,7 +256,11 @@ def compute_plan(
     works = [_Work(r) for r in records]
 
     def error(work: _Work, attribute: str, message: str) -> None:
-        work.errors.append({"column": labels.get(attribute, attribute), "message": message})
+        column = labels.get(attribute, attribute)
+        for name, header in work.record.columns:
+            if name == attribute:
+                column = header
+        work.errors.append({"column": column, "message": message})
 
     # 1. Identity: normalise keys, find duplicates within the batch, match.
     # First occurrences only; a list is made for keys seen twice (memory).

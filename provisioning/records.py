@@ -70,6 +70,9 @@ class ExternalRecord:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     # Cells that could not be read (e.g. an unknown Status value): attribute -> message.
     problems: tuple[tuple[str, str], ...] = ()
+    # Where a value came from when not the attribute's usual column (a Mobile
+    # Phone cell filling a blank Work Phone one): attribute -> header.
+    columns: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 class RowView(Mapping[str, str]):

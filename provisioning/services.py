@@ -152,10 +152,11 @@ def plan_import(
 ) -> Plan:
     """Read the job's file, plan every change, and store the preview on the job.
 
-    ``mapping`` ({header: attribute or None}) tells what unknown columns hold
-    (None ignores them). ``sheet`` names the workbook's sheet to read; choosing
-    another sheet than before forgets the column choices (unless ``mapping``
-    is given), as they named the other sheet's columns. Writes no person.
+    ``mapping`` ({header: attribute or None}) tells what a column holds (None
+    ignores it); columns holding no attribute are simply not imported.
+    ``sheet`` names the workbook's sheet to read; choosing another sheet than
+    before forgets the column choices (unless ``mapping`` is given), as they
+    named the other sheet's columns. Writes no person.
     Raises UnreadableFile/FileTooLarge (recorded on the job, which becomes
     failed), ImportNotReady, NotAllowed.
     """
@@ -288,6 +289,7 @@ def _make_plan(job: ImportJob, *, by: Actorish) -> Plan:
             job.headers = parsed.headers
             job.columns = [c.as_dict() for c in parsed.columns]
             job.file_errors = header_errors
+            job.file_notes = parsed.notes
             job.file_format = parsed.file_format
             job.sheet_names = parsed.sheet_names
             job.total_rows = parsed.total_rows
@@ -411,7 +413,7 @@ def blocking_problems(job: ImportJob) -> list[str]:
         return problems
     if job.file_errors:
         problems.append(
-            "Fix the problems with the file's columns first (or choose what unknown "
+            "Fix the problems with the file's columns first (or choose what those "
             "columns hold, or to ignore them)."
         )
     row_errors = job.count_errors - len(job.file_errors)

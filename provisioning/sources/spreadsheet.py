@@ -26,7 +26,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import IO, Any
 
@@ -53,64 +53,128 @@ TEMPLATE_EXAMPLE: dict[str, str] = {
     "is_active": "Active",
 }
 
-# Header spellings seen in other consoles (Google Admin, Entra, HR systems),
-# compared after lower-casing and removing everything but letters and digits.
-_ALIASES: dict[str, tuple[str, ...]] = {
+# Header spellings seen in other tools (Google Admin, Microsoft Entra, Okta,
+# Workplace, HR systems), compared after ``normalise_header``. Where a file
+# has columns from more than one tier of an attribute, the first tier wins
+# and the later tiers fill in, row by row, the cells it leaves blank
+# (``PREFERENCE``). Email is the exception: a user name column is read as
+# the email only when the file has no email column at all.
+_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
     "email": (
-        "email",
-        "emailaddress",
-        "mail",
-        "workemail",
-        "primaryemail",
-        "emailid",
-        "businessemail",
+        (
+            "email",
+            "emailaddress",
+            "mail",
+            "workemail",
+            "workemailaddress",
+            "primaryemail",
+            "emailid",
+            "businessemail",
+        ),
+        ("username", "userprincipalname", "upn", "login", "signinname"),
     ),
     "external_id": (
-        "externalid",
-        "employeeid",
-        "employeenumber",
-        "employeeno",
-        "staffid",
-        "staffnumber",
-        "personnelnumber",
+        (
+            "externalid",
+            "employeeid",
+            "employeenumber",
+            "employeeno",
+            "employeecode",
+            "empid",
+            "workerid",
+            "staffid",
+            "staffnumber",
+            "personnelnumber",
+        ),
     ),
-    "first_name": ("firstname", "givenname", "forename", "firstnames"),
-    "last_name": ("lastname", "surname", "familyname"),
-    "full_name": ("fullname", "displayname", "name"),
+    "first_name": (("firstname", "givenname", "forename", "firstnames", "legalfirstname"),),
+    "last_name": (("lastname", "surname", "familyname", "legallastname"),),
+    "full_name": (("fullname", "displayname", "name", "employeename"),),
     "manager_email": (
-        "manageremail",
-        "manageremailaddress",
-        "managermail",
-        "manager",
-        "linemanageremail",
+        (
+            "manageremail",
+            "manageremailaddress",
+            "managermail",
+            "linemanageremail",
+            "supervisoremail",
+            "supervisoremailaddress",
+            "reportstoemail",
+        ),
+        ("manager", "supervisor", "reportsto", "linemanager"),
     ),
     "manager_external_id": (
-        "managerexternalid",
-        "manageremployeeid",
-        "manageremployeenumber",
-        "managerid",
-        "linemanageremployeeid",
+        (
+            "managerexternalid",
+            "manageremployeeid",
+            "manageremployeenumber",
+            "managerid",
+            "linemanageremployeeid",
+            "supervisorid",
+            "supervisoremployeeid",
+            "supervisoremployeenumber",
+        ),
     ),
-    "job_title": ("jobtitle", "title", "position", "positiontitle"),
-    "department": ("department", "dept", "orgdepartment", "departmentname"),
+    "job_title": (
+        ("jobtitle", "title", "employeetitle", "businesstitle", "position", "positiontitle"),
+    ),
+    "department": (("department", "dept", "orgdepartment", "departmentname"),),
     "phone_number": (
-        "phonenumber",
-        "phone",
-        "mobile",
-        "mobilephone",
-        "mobilenumber",
-        "telephone",
-        "telephonenumber",
-        "workphone",
-        "businessphone",
+        (
+            "phonenumber",
+            "phone",
+            "workphone",
+            "workphonenumber",
+            "businessphone",
+            "officephone",
+            "primaryphone",
+            "telephone",
+            "telephonenumber",
+        ),
+        ("mobile", "mobilephone", "mobilenumber", "mobilephonenumber", "cellphone", "cell"),
     ),
-    "location": ("location", "office", "officelocation", "site", "worklocation"),
-    "is_active": ("status", "isactive", "active", "accountstatus", "accountenabled", "enabled"),
+    "location": (
+        (
+            "location",
+            "office",
+            "officelocation",
+            "worklocation",
+            "site",
+            "building",
+            "officename",
+        ),
+    ),
+    "is_active": (
+        (
+            "status",
+            "isactive",
+            "active",
+            "accountstatus",
+            "accountenabled",
+            "enabled",
+            "employmentstatus",
+            "employeestatus",
+            "userstatus",
+        ),
+        # Yes means the person may NOT sign in: read inverted.
+        ("blocksignin", "signinblocked", "blocked", "accountdisabled"),
+    ),
 }
 HEADER_TO_ATTRIBUTE: dict[str, str] = {
-    alias: attribute for attribute, aliases in _ALIASES.items() for alias in aliases
+    alias: attribute for attribute, tiers in _ALIASES.items() for tier in tiers for alias in tier
 }
-_REQUIRED_SUFFIX = re.compile(r"[\[(]\s*(required|optional)\s*[\])]\s*$", re.IGNORECASE)
+HEADER_TIER: dict[str, int] = {
+    alias: rank for tiers in _ALIASES.values() for rank, tier in enumerate(tiers) for alias in tier
+}
+# Headers whose Yes means "not active".
+INVERTED_HEADERS = frozenset(_ALIASES["is_active"][1])
+# Square brackets are annotations of the template ("[Required]",
+# "[userPrincipalName]"); parentheses only when they say how to fill the
+# column, as "Email (Personal)" names another column than "Email".
+_BRACKETED = re.compile(
+    r"\s*(\[[^\]\[]*\]|\(\s*(required|optional|yes\s*/\s*no|no\s*/\s*yes|true\s*/\s*false)\s*\))",
+    re.IGNORECASE,
+)
+_TRAILING_WORD = re.compile(r"\s+(required|optional)\s*$", re.IGNORECASE)
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
 MAX_LENGTHS: dict[str, int] = {
@@ -128,17 +192,55 @@ MAX_LENGTHS: dict[str, int] = {
 }
 
 _TRUE = frozenset(
-    {"yes", "y", "true", "t", "1", "active", "enabled", "awaitinginvitation", "invited"}
+    {
+        "yes",
+        "y",
+        "true",
+        "t",
+        "1",
+        "active",
+        "enabled",
+        "awaitinginvitation",
+        "invited",
+        # Someone on leave still works here and keeps their account.
+        "leave",
+        "onleave",
+        "leaveofabsence",
+    }
 )
 _FALSE = frozenset(
-    {"no", "n", "false", "f", "0", "deactivated", "inactive", "disabled", "suspended"}
+    {
+        "no",
+        "n",
+        "false",
+        "f",
+        "0",
+        "deactivated",
+        "inactive",
+        "disabled",
+        "suspended",
+        "terminated",
+        "deprovisioned",
+    }
 )
+# For a "Block sign in" column: Yes blocks (not active), No lets in (active).
+_BLOCKED = frozenset({"yes", "y", "true", "t", "1", "blocked"})
+_NOT_BLOCKED = frozenset({"no", "n", "false", "f", "0", "notblocked"})
+# Attributes whose later-tier columns fill the blank cells of the preferred
+# one; for the others a later tier is read only when no earlier one exists.
+FILL_IN_ATTRIBUTES = frozenset({"phone_number", "is_active"})
 
 
 def normalise_header(header: str) -> str:
-    """Return ``header`` lower-cased without punctuation, spaces or a [Required] suffix."""
-    text = _REQUIRED_SUFFIX.sub("", str(header or "").strip())
-    return _NON_ALNUM.sub("", text.casefold())
+    """Return ``header`` lower-cased without punctuation, spaces, bracketed
+    parts ("[Required]", "[userPrincipalName]", "(Yes/No)") or a trailing
+    "Required"; "#" reads as "number" ("Employee #" is "employeenumber")."""
+    text = str(header or "").strip()
+    stripped = _TRAILING_WORD.sub("", _BRACKETED.sub("", text)).strip()
+    if not _NON_ALNUM.sub("", stripped.replace("#", "number")):
+        # Only brackets ("[email]"): read what they hold.
+        stripped = re.sub(r"[\[\]()]", " ", text)
+    return _NON_ALNUM.sub("", stripped.replace("#", "number").casefold())
 
 
 def attribute_label(attribute: str) -> str:
@@ -152,9 +254,16 @@ class Column:
     index: int
     header: str
     attribute: str | None
-    # known (recognised header), mapped (chosen by the user), ignored, unknown
+    # known (recognised header), mapped (chosen by the user), ignored (chosen
+    # by the user), unknown (not imported: holds no Roster attribute)
     state: str
     suggestion: str = ""
+    # What the preview says about the column ("Used when … is blank").
+    note: str = ""
+    # Preference among the columns of one attribute: lower is preferred.
+    rank: int = 0
+    # A "Block sign in" column: Yes means not active.
+    inverted: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -163,6 +272,9 @@ class Column:
             "attribute": self.attribute,
             "state": self.state,
             "suggestion": self.suggestion,
+            "note": self.note,
+            "rank": self.rank,
+            "inverted": self.inverted,
         }
 
 
@@ -187,13 +299,22 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def _suggestion(key: str) -> str:
+    close = difflib.get_close_matches(key, list(HEADER_TO_ATTRIBUTE), n=1, cutoff=0.75)
+    return attribute_label(HEADER_TO_ATTRIBUTE[close[0]]) if close else ""
+
+
 def match_columns(
     headers: list[str], mapping: dict[str, str | None] | None = None
 ) -> tuple[list[Column], list[SheetError]]:
     """Match each header to an attribute; return the columns and the header problems.
 
     ``mapping`` overrides the match per header (as written in the file): an
-    attribute name, or None to ignore the column.
+    attribute name, or None to ignore the column. A column that holds no
+    attribute is not imported (state "unknown", with a suggestion when its
+    header is close to a known one) and is no problem: only a missing email
+    column, a header written twice and two equally preferred columns for one
+    attribute are.
     """
     mapping = mapping or {}
     normalised_mapping = {normalise_header(k): v for k, v in mapping.items()}
@@ -233,35 +354,19 @@ def match_columns(
             continue
         attribute = HEADER_TO_ATTRIBUTE.get(key)
         if attribute:
-            columns.append(Column(index, header, attribute, "known"))
-            continue
-        close = difflib.get_close_matches(key, list(HEADER_TO_ATTRIBUTE), n=1, cutoff=0.75)
-        suggestion = attribute_label(HEADER_TO_ATTRIBUTE[close[0]]) if close else ""
-        hint = f" Did you mean “{suggestion}”?" if suggestion else ""
-        errors.append(
-            SheetError(
-                1,
-                header,
-                f"Roster does not know the column “{header}” (column {letter}).{hint} "
-                "Choose the attribute it holds, or ignore it.",
-            )
-        )
-        columns.append(Column(index, header, None, "unknown", suggestion))
-    by_attribute: dict[str, list[Column]] = {}
-    for column in columns:
-        if column.attribute:
-            by_attribute.setdefault(column.attribute, []).append(column)
-    for attribute, cols in by_attribute.items():
-        if len(cols) > 1:
-            names = " and ".join(f"“{c.header}”" for c in cols)
-            errors.append(
-                SheetError(
-                    1,
-                    cols[1].header,
-                    f"The columns {names} both hold {attribute_label(attribute)}. "
-                    "Ignore one of them or choose another attribute for it.",
+            columns.append(
+                Column(
+                    index,
+                    header,
+                    attribute,
+                    "known",
+                    rank=HEADER_TIER[key],
+                    inverted=key in INVERTED_HEADERS,
                 )
             )
+            continue
+        columns.append(Column(index, header, None, "unknown", _suggestion(key)))
+    columns = _choose_preferred(columns, errors)
     if not any(c.attribute == "email" for c in columns):
         errors.append(
             SheetError(
@@ -272,6 +377,71 @@ def match_columns(
             )
         )
     return columns, errors
+
+
+def _choose_preferred(columns: list[Column], errors: list[SheetError]) -> list[Column]:
+    """Decide, for each attribute held by several columns, which one is read."""
+    by_attribute: dict[str, list[Column]] = {}
+    for column in columns:
+        if column.attribute:
+            by_attribute.setdefault(column.attribute, []).append(column)
+    manager_columns = by_attribute.get("manager_email", []) + by_attribute.get(
+        "manager_external_id", []
+    )
+    replaced: dict[int, Column] = {}
+    for attribute, cols in by_attribute.items():
+        cols = sorted(cols, key=lambda c: (c.rank, c.index))
+        best = cols[0].rank
+        preferred = [c for c in cols if c.rank == best]
+        label = attribute_label(attribute)
+        if len(preferred) > 1:
+            names = " and ".join(f"“{c.header}”" for c in preferred)
+            errors.append(
+                SheetError(
+                    1,
+                    preferred[1].header,
+                    f"The columns {names} both hold {label}. "
+                    "Ignore one of them or choose another attribute for it.",
+                )
+            )
+            continue
+        first = preferred[0]
+        if attribute == "manager_email" and first.rank > 0:
+            # "Manager"/"Supervisor" often hold a name: read only when the file
+            # has no other column naming the manager.
+            others = [c for c in manager_columns if c.rank == 0]
+            if others:
+                for column in cols:
+                    replaced[column.index] = replace(
+                        column,
+                        attribute=None,
+                        state="unknown",
+                        note=f"Not imported: the manager is read from “{others[0].header}”.",
+                    )
+                continue
+        later = cols[1:]
+        if not later:
+            continue
+        if attribute in FILL_IN_ATTRIBUTES:
+            names = ", then ".join(f"“{c.header}”" for c in later)
+            replaced[first.index] = replace(
+                first, note=f"{label} is read from this column; blank cells use {names}."
+            )
+            previous = first
+            for column in later:
+                replaced[column.index] = replace(
+                    column, note=f"{label} when “{previous.header}” is blank."
+                )
+                previous = column
+        else:
+            for column in later:
+                replaced[column.index] = replace(
+                    column,
+                    attribute=None,
+                    state="unknown",
+                    note=f"Not imported: {label} is read from “{first.header}”.",
+                )
+    return [replaced.get(c.index, c) for c in columns]
 
 
 # --- reading ----------------------------------------------------------------
@@ -333,13 +503,25 @@ class ParsedSheet:
     sheet_names: list[str] = field(default_factory=list)
     # How many cells were read (empty ones the file holds included).
     cells_read: int = 0
+    # What the preview says about how the file was read (a skipped template line).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def attributes(self) -> frozenset[str]:
         return frozenset(c.attribute for c in self.columns if c.attribute)
 
     def column_names(self) -> dict[str, str]:
-        return {c.attribute: c.header for c in self.columns if c.attribute}
+        """The header each attribute is read from (the preferred one)."""
+        names: dict[str, str] = {}
+        for column in sorted(self.columns, key=lambda c: (c.rank, c.index)):
+            if column.attribute:
+                names.setdefault(column.attribute, column.header)
+        return names
+
+    @property
+    def not_imported(self) -> list[Column]:
+        """Columns with a header whose cells Roster does not read."""
+        return [c for c in self.columns if c.header and c.state == "unknown"]
 
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -497,10 +679,19 @@ def _records_from_rows(
 ) -> None:
     header_row = None
     for number, cells in rows:
-        if "".join(cells).strip():
-            header_row = (number, cells)
-            break
-    if header_row is None:
+        if not "".join(cells).strip():
+            continue
+        if header_row is None and _is_template_marker(cells):
+            # e.g. "version:v1.0" above the headers of Entra's bulk template.
+            parsed.notes.append(
+                f"Row {number} (“{next(c for c in cells if c.strip()).strip()}”) is a "
+                "template line, not column headers, so it was skipped."
+            )
+            header_row = ()
+            continue
+        header_row = (number, cells)
+        break
+    if not header_row:
         raise UnreadableFile("The file is empty: it has no header row and no people.")
     headers = [str(c).strip() for c in header_row[1]]
     while headers and not headers[-1]:
@@ -508,14 +699,17 @@ def _records_from_rows(
     parsed.headers = headers
     parsed.columns, errors = match_columns(headers, mapping)
     parsed.errors.extend(errors)
-    plan = [(c.index, c.attribute) for c in parsed.columns if c.attribute]
+    # attribute -> the columns it is read from, preferred first.
+    sources: dict[str, list[Column]] = {}
+    for column in sorted(parsed.columns, key=lambda c: (c.rank, c.index)):
+        if column.attribute:
+            sources.setdefault(column.attribute, []).append(column)
     width = len(headers)
     records = parsed.records
     max_rows = limits.max_rows
     positions = {header: index for index, header in enumerate(headers)}
-    status_index = next((i for i, a in plan if a == "is_active"), None)
-    status_header = headers[status_index] if status_index is not None else ""
-    text_plan = [(i, a) for i, a in plan if a != "is_active"]
+    status_columns = sources.pop("is_active", [])
+    text_plan = [(attribute, [c.index for c in cols]) for attribute, cols in sources.items()]
     count = 0
     for number, cells in rows:
         if not "".join(cells).strip():
@@ -531,37 +725,41 @@ def _records_from_rows(
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
         values: dict[str, Any] = {}
-        for index, attribute in text_plan:
-            value = cells[index]
-            if value[:1] == "'" and value[1:].startswith(FORMULA_START):
-                # Written by a neutralising export: the rest is the value as stored.
-                values[attribute] = value[1:]
-            else:
-                values[attribute] = value.strip()
+        filled_from: tuple[tuple[str, str], ...] = ()
+        for attribute, indexes in text_plan:
+            value = ""
+            for position, index in enumerate(indexes):
+                value = cells[index]
+                if value[:1] == "'" and value[1:].startswith(FORMULA_START):
+                    # Written by a neutralising export: the rest is the value as stored.
+                    value = value[1:]
+                else:
+                    value = value.strip()
+                if value:
+                    if position:
+                        filled_from += ((attribute, headers[index]),)
+                    break
+            values[attribute] = value
         problems: tuple[tuple[str, str], ...] = ()
-        if status_index is not None:
-            raw_status = cells[status_index].strip()
-            key = _NON_ALNUM.sub("", raw_status.casefold())
-            if not key:
-                values["is_active"] = None
-            elif key in _TRUE:
-                values["is_active"] = True
-            elif key in _FALSE:
-                values["is_active"] = False
-            else:
-                problems = (
-                    (
-                        "is_active",
-                        f"“{raw_status}” is not a status Roster understands in the "
-                        f"{status_header} column. Use Active or Deactivated (or Yes/No).",
-                    ),
-                )
+        if status_columns:
+            values["is_active"] = None
+            for position, column in enumerate(status_columns):
+                active, problem = _read_status(cells[column.index], column)
+                if position and (problem or active is not None):
+                    filled_from += (("is_active", column.header),)
+                if problem:
+                    problems = (("is_active", problem),)
+                    break
+                if active is not None:
+                    values["is_active"] = active
+                    break
         records.append(
             ExternalRecord(
                 **values,
                 row=number,
                 raw=RowView(positions, cells),
                 problems=problems,
+                columns=filled_from,
             )
         )
     parsed.total_rows = count
@@ -573,6 +771,41 @@ def _records_from_rows(
                 "The file has a header row but no people below it.",
             )
         )
+
+
+_MARKER = re.compile(r"^\s*version\s*:\s*v?\d+(\.\d+)*\s*$", re.IGNORECASE)
+
+
+def _is_template_marker(cells: list[str]) -> bool:
+    """Whether a first row is a template's marker line (``version:v1.0,,,``)
+    rather than column headers."""
+    filled = [c.strip() for c in cells if c.strip()]
+    return len(filled) == 1 and bool(_MARKER.match(filled[0]))
+
+
+def _read_status(raw: str, column: Column) -> tuple[bool | None, str]:
+    """Return (active or None when blank, problem) for one status cell."""
+    text = raw.strip()
+    key = _NON_ALNUM.sub("", text.casefold())
+    if not key:
+        return None, ""
+    if column.inverted:
+        if key in _BLOCKED:
+            return False, ""
+        if key in _NOT_BLOCKED:
+            return True, ""
+        return None, (
+            f"“{text}” is not a value Roster understands in the {column.header} column. "
+            "Use Yes (sign-in blocked: deactivated) or No (active)."
+        )
+    if key in _TRUE:
+        return True, ""
+    if key in _FALSE:
+        return False, ""
+    return None, (
+        f"“{text}” is not a status Roster understands in the {column.header} column. "
+        "Use Active, Leave, Inactive, Suspended, Terminated or Deactivated (or Yes/No)."
+    )
 
 
 # CSV ------------------------------------------------------------------------

@@ -280,10 +280,12 @@ def test_unknown_column_is_listed_and_mapping_it_makes_the_preview_again(admin_c
     assert job.unresolved_columns == ["Work title"]
 
     page = admin_client.get(url("change", job.pk)).content.decode()
-    assert 'id="file-problems"' in page
-    assert "Roster does not know the column “Work title” (column B)." in page
+    assert 'id="file-problems"' not in page
+    assert 'id="not-imported"' in page
+    assert "Columns not imported" in page
+    assert 'data-count="1"' in page.split('id="count-not-imported"')[1][:40]
     assert 'name="column_1"' in page
-    assert 'id="blocked-note"' in page
+    assert 'id="blocked-note"' not in page
 
     response = post_and_plan(admin_client, url("columns", job.pk), {"column_1": "job_title"})
     assert response.status_code == 302

@@ -171,3 +171,49 @@ def test_export_then_import_changes_nothing(admin_user, tmp_path, file_format):
     result = json.loads(out)
     assert result["counts"]["unchanged"] == 2
     assert sum(result["counts"].values()) == 2
+
+
+def test_columns_not_imported_are_reported_in_json_and_do_not_stop_the_import(admin_user, tmp_path):
+    path = tmp_path / "hr.csv"
+    path.write_bytes(
+        csv_bytes(
+            [
+                ["Work Email", "Start Date", "Cost Centre", "Work Phone", "Mobile Phone"],
+                ["new@example.com", "2024-05-31", "4100", "", "+44 7911 123456"],
+            ]
+        )
+    )
+    code, out, _ = run(str(path), "--json", "--as", admin_user.email)
+    assert code == 0
+    result = json.loads(out)
+    assert result["file_errors"] == []
+    assert result["not_imported_columns"] == [
+        {"header": "Start Date", "suggestion": "", "note": ""},
+        {"header": "Cost Centre", "suggestion": "", "note": ""},
+    ]
+    assert result["notes"] == [
+        "Work Phone: Phone number is read from this column; blank cells use “Mobile Phone”.",
+        "Mobile Phone: Phone number when “Work Phone” is blank.",
+    ]
+    assert Person.objects.get(email="new@example.com").phone_number == "+447911123456"
+
+
+def test_ignore_column_and_map_still_choose_what_a_column_holds(admin_user, tmp_path):
+    path = tmp_path / "hr.csv"
+    path.write_bytes(
+        csv_bytes([["Email", "Work title", "Office"], ["new@example.com", "Lead", "Leeds"]])
+    )
+    code, out, _ = run(
+        str(path),
+        "--json",
+        "--map",
+        "Work title=job_title",
+        "--ignore-column",
+        "Office",
+        "--as",
+        admin_user.email,
+    )
+    assert code == 0
+    assert json.loads(out)["not_imported_columns"] == []
+    new = Person.objects.get(email="new@example.com")
+    assert (new.job_title, new.location) == ("Lead", "")

@@ -320,8 +320,8 @@ def test_unknown_status_value_is_an_error(admin_user):
         (
             2,
             "isActive",
-            "“maybe” is not a status Roster understands in the isActive column. Use Active or "
-            "Deactivated (or Yes/No).",
+            "“maybe” is not a status Roster understands in the isActive column. Use Active, "
+            "Leave, Inactive, Suspended, Terminated or Deactivated (or Yes/No).",
         )
     ]
 

@@ -19,7 +19,7 @@ from provisioning import services
 from provisioning.exceptions import FileTooLarge, ImportNotReady, UnreadableFile
 from provisioning.models import ImportJob
 from provisioning.sources.spreadsheet import cell_text, read_spreadsheet
-from tests.provisioning.conftest import HEADERS, csv_bytes, preview, xlsx_bytes
+from tests.provisioning.conftest import HEADERS, apply_now, csv_bytes, preview, xlsx_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -149,19 +149,16 @@ def test_file_without_email_column_is_refused(admin_user):
         services.confirm_import(job, by=admin_user)
 
 
-def test_misspelled_and_unknown_columns_are_listed_and_block_until_mapped(admin_user):
+def test_misspelled_email_header_is_not_imported_and_the_missing_email_blocks(admin_user):
     content = csv_bytes([["Emial", "Shoe size"], ["ada@example.com", "38"]])
     job, _ = preview(content, admin_user)
     assert job.unresolved_columns == ["Emial", "Shoe size"]
-    messages = [e["message"] for e in job.file_errors]
-    assert messages[0] == (
-        "Roster does not know the column “Emial” (column A). Did you mean “Email”? "
-        "Choose the attribute it holds, or ignore it."
-    )
-    assert messages[1] == (
-        "Roster does not know the column “Shoe size” (column B). "
-        "Choose the attribute it holds, or ignore it."
-    )
+    assert [(c["header"], c["suggestion"]) for c in job.not_imported_columns] == [
+        ("Emial", "Email"),
+        ("Shoe size", ""),
+    ]
+    # Only the missing email is a problem; the extra column never is.
+    assert [e["column"] for e in job.file_errors] == ["Email"]
     with pytest.raises(ImportNotReady):
         services.confirm_import(job, by=admin_user)
     assert people_count() == 1
@@ -174,6 +171,17 @@ def test_misspelled_and_unknown_columns_are_listed_and_block_until_mapped(admin_
         ("Shoe size", "ignored"),
     ]
     assert job.count_new == 1
+
+
+def test_extra_columns_are_not_imported_and_never_block(admin_user):
+    content = csv_bytes(
+        [["Email", "Shoe size", "Start Date"], ["ada@example.com", "38", "2024-05-31"]]
+    )
+    job, _ = preview(content, admin_user)
+    assert job.file_errors == []
+    assert job.unresolved_columns == ["Shoe size", "Start Date"]
+    apply_now(job, admin_user)
+    assert people_count() == 2
 
 
 # --- encodings and delimiters --------------------------------------------------

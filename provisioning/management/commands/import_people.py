@@ -57,7 +57,7 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="HEADER=ATTRIBUTE",
-            help="Read an unknown column as an attribute (e.g. 'Work mail=email').",
+            help="Read a column as an attribute (e.g. 'Work mail=email').",
         )
         parser.add_argument(
             "--ignore-column",
@@ -148,8 +148,11 @@ class Command(BaseCommand):
                 f"Import #{result['import_id']} of {result['file']}: "
                 + ", ".join(f"{counts[k]:,} {k}" for k in counts if k != "skipped" or counts[k])
             )
-            for column in result["unknown_columns"]:
-                out(f"  Unknown column: {column}")
+            for note in result["notes"]:
+                out(f"  Note: {note}")
+            for column in result["not_imported_columns"]:
+                hint = f" (did you mean {column['suggestion']}?)" if column["suggestion"] else ""
+                out(f"  Not imported: {column['header']}{hint}")
             for problem in result["file_errors"]:
                 out(f"  File: {problem['column']}: {problem['message']}")
             for item in result["errors"]:
@@ -193,6 +196,8 @@ def _describe(job: ImportJob) -> dict[str, Any]:
         "deactivation_threshold": job.deactivation_threshold,
         "needs_confirmation": job.needs_confirmation,
         "unknown_columns": job.unresolved_columns,
+        "not_imported_columns": job.not_imported_columns,
+        "notes": job.file_notes + [f"{c['header']}: {c['note']}" for c in job.column_notes],
         "file_errors": job.file_errors,
         "errors": [
             {"row": e["row"], "email": e["email"], "errors": e.get("errors", [])} for e in errors
