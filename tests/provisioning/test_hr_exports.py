@@ -97,6 +97,7 @@ def test_workplace_people_template(admin_user):
         "unchanged": 0,
         "deactivated": 0,
         "reactivated": 0,
+        "skipped": 0,
         "errors": 0,
     }
     assert not_imported(job) == ["Locale", "Division", "Organization", "Start Date"]
