@@ -42,11 +42,6 @@ from unfold.decorators import action, display
 
 from accounts import selectors, services
 from accounts.admin_extensions import person_sections
-from accounts.admin_invitations import (
-    DeliveryFailedFilter,
-    InvitationAdminMixin,
-    InvitedForFilter,
-)
 from accounts.admin_views import (
     DepartmentFilter,
     FastCheckboxMixin,
@@ -58,6 +53,11 @@ from accounts.admin_views import (
 from accounts.admin_widgets import UnfoldWidgetsMixin
 from accounts.exceptions import DomainError
 from accounts.forms import AllowedDomainForm, DeactivateForm, PersonForm
+from accounts.invitations.admin import (
+    DeliveryFailedFilter,
+    InvitationAdminMixin,
+    InvitedForFilter,
+)
 from accounts.models import AllowedDomain, LifecycleEvent, Person
 from accounts.resources import LifecycleEventResource
 

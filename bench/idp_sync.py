@@ -42,8 +42,8 @@ from django.db import connection  # noqa: E402
 
 from accounts.actors import CLI  # noqa: E402
 from accounts.models import LifecycleEvent, Person  # noqa: E402
-from provisioning.sources import idp_services  # noqa: E402
-from provisioning.sources.idp_models import IdentitySource, SyncRun  # noqa: E402
+from provisioning.idp import services as idp_services  # noqa: E402
+from provisioning.idp.models import IdentitySource, SyncRun  # noqa: E402
 from tests.provisioning.idp.directory import Directory  # noqa: E402
 from tests.provisioning.idp.fake_google import FakeGoogle  # noqa: E402
 from tests.provisioning.idp.fake_graph import FakeGraph  # noqa: E402

@@ -52,9 +52,9 @@ from django.conf import settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.actors import SYSTEM  # noqa: E402
-from accounts.invitation_tasks import send_due_invitations_task  # noqa: E402
 from accounts.invitations import invite_people  # noqa: E402
 from accounts.invitations.emails import build_message  # noqa: E402
+from accounts.invitations.tasks import send_due_invitations_task  # noqa: E402
 from accounts.models import Person  # noqa: E402
 from accounts.tokens import new_token  # noqa: E402
 from portal.celery import app  # noqa: E402

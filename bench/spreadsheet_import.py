@@ -44,8 +44,8 @@ from django.db import connection  # noqa: E402
 from accounts import services as accounts_services  # noqa: E402
 from accounts.actors import SYSTEM  # noqa: E402
 from accounts.models import Person  # noqa: E402
-from provisioning import services  # noqa: E402
-from provisioning.models import ImportJob  # noqa: E402
+from provisioning.imports import services  # noqa: E402
+from provisioning.imports.models import ImportJob  # noqa: E402
 
 DOMAIN = "bench.example.com"
 ADMIN_EMAIL = f"bench-admin@{DOMAIN}"
@@ -246,7 +246,7 @@ def import_export_default(rows: list[list[str]]) -> float:
     """django-import-export's stock import_data on a sample → rows per second."""
     import tablib
 
-    from provisioning.resources import PlainPersonResource
+    from provisioning.imports.resources import PlainPersonResource
 
     dataset = tablib.Dataset(
         headers=[

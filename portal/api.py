@@ -48,8 +48,8 @@ from provisioning.exceptions import (
     StalePlan,
     UnreadableFile,
 )
+from provisioning.idp.services import SourceProblem, SyncInProgress
 from provisioning.scim.exceptions import InvalidTarget, ScimTargetUnavailable
-from provisioning.sources.idp_services import SourceProblem, SyncInProgress
 
 # (exception class, HTTP status, error code), most specific first.
 DOMAIN_ERRORS: tuple[tuple[type[DomainError], int, str], ...] = (

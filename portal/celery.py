@@ -10,9 +10,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("roster")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
-# Invitation emails live in accounts/invitation_tasks.py.
-app.autodiscover_tasks(related_name="invitation_tasks")
+# Each capability keeps its tasks in its own package's tasks.py.
+app.autodiscover_tasks(
+    [
+        "accounts",
+        "accounts.invitations",
+        "provisioning.imports",
+        "provisioning.idp",
+        "provisioning.scim",
+    ]
+)
 
 app.conf.beat_schedule = {
     # Every minute: queue invitations whose send time has come and reminders

@@ -331,10 +331,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PersonStatusEnum": "accounts.models.PersonStatus",
         "InvitationStatusEnum": "accounts.models.InvitationStatus",
-        "ImportJobStatusEnum": "provisioning.models.ImportJob.Status",
+        "ImportJobStatusEnum": "provisioning.imports.models.ImportJob.Status",
         "ScimRunStatusEnum": "provisioning.scim.models.ScimRun.Status",
-        "SyncRunStatusEnum": "provisioning.sources.idp_models.SyncRun.Status",
-        "IdentitySourceStatusEnum": "provisioning.sources.idp_models.IdentitySource.Status",
+        "SyncRunStatusEnum": "provisioning.idp.models.SyncRun.Status",
+        "IdentitySourceStatusEnum": "provisioning.idp.models.IdentitySource.Status",
     },
 }
 # Requests per API token, and per person signed in with a browser session

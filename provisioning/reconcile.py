@@ -2,7 +2,7 @@
 
 Source-agnostic: spreadsheets and identity-provider connectors hand over
 ``ExternalRecord`` objects and a ``Snapshot`` of the people Roster holds (one
-query, loaded by ``provisioning.selectors.load_snapshot``); ``compute_plan``
+query, loaded by ``provisioning.imports.selectors.load_snapshot``); ``compute_plan``
 works in memory and returns a ``Plan``: one ``PlanRow`` per record (new,
 update, unchanged, deactivate, reactivate, error) plus deactivations of people
 missing from a complete list. Nothing here writes.
@@ -62,7 +62,7 @@ TEXT_FIELDS = (
 )
 DEFAULT_LABELS = ATTRIBUTE_LABELS
 
-# Snapshot tuple positions (see provisioning.selectors.SNAPSHOT_FIELDS).
+# Snapshot tuple positions (see provisioning.imports.selectors.SNAPSHOT_FIELDS).
 ID, EMAIL, EXT, FIRST, LAST, FULL, MANAGER, TITLE, DEPT, PHONE, LOCATION = range(11)
 STATUS, CLAIMED, VERSION, SOURCE, ROLE = 11, 12, 13, 14, 15
 _FIELD_POS = {

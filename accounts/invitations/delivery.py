@@ -36,6 +36,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
+from accounts.db import BULK_ROWS, refresh_statistics
 from accounts.invitations.emails import SAMPLE_TOKEN, Links, build_message
 from accounts.invitations.invites import (
     BATCH_SIZE,
@@ -46,7 +47,6 @@ from accounts.invitations.invites import (
 )
 from accounts.models import Invitation, InvitationDelivery, Person
 from accounts.tokens import hash_token, new_token
-from portal.db import BULK_ROWS, refresh_statistics
 
 Delivery = InvitationDelivery
 # A queued email not picked up within this time is put on the broker again

@@ -18,13 +18,13 @@ from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
 from accounts.actors import Actor, describe
+from accounts.db import BULK_ROWS, refresh_statistics
 from accounts.exceptions import IllegalTransition, InvalidPerson
 from accounts.invitations import ratelimit
 from accounts.invitations.emails import SAMPLE_TOKEN, claim_url
 from accounts.invitations.exceptions import RateLimited
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
 from accounts.services import Actorish, publish, record_event, require
-from portal.db import BULK_ROWS, refresh_statistics
 
 Delivery = InvitationDelivery
 OPEN = Invitation.OPEN_STATUSES
@@ -108,7 +108,7 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
     A batch costs one broker round trip and one mail session instead of one
     per email; each email in it is still claimed on its own.
     """
-    from accounts.invitation_tasks import send_invitation_task, send_invitations_task
+    from accounts.invitations.tasks import send_invitation_task, send_invitations_task
 
     if len(delivery_ids) == 1:
         send_invitation_task.delay(delivery_ids[0])
@@ -118,7 +118,7 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
 
 
 def _dispatch_soon() -> None:
-    from accounts.invitation_tasks import send_due_invitations_task
+    from accounts.invitations.tasks import send_due_invitations_task
 
     send_due_invitations_task.delay()
 
@@ -488,7 +488,7 @@ def send_test_invitation(*, by: Person, message: str = "") -> str:
     """
     require(by, "accounts.add_invitation")
     _clean_schedule(None, message, timezone.now())
-    from accounts.invitation_tasks import send_test_invitation_task
+    from accounts.invitations.tasks import send_test_invitation_task
 
     transaction.on_commit(partial(send_test_invitation_task.delay, by.pk, message))
     return claim_url(SAMPLE_TOKEN)

@@ -8,9 +8,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.cache import cache
 from django.urls import reverse
 
-from accounts.invitation_tasks import send_test_invitation_task
 from accounts.invitations import invite_person
 from accounts.invitations import invites as invitation_services
+from accounts.invitations.tasks import send_test_invitation_task
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
 from tests.accounts.test_invitations import deliver_queued, enqueued
 from tests.factories import PersonFactory

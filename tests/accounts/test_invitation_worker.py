@@ -24,8 +24,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts import services
-from accounts.invitation_tasks import send_due_invitations_task, send_invitation_task
 from accounts.invitations import invite_person
+from accounts.invitations.tasks import send_due_invitations_task, send_invitation_task
 from accounts.models import InvitationDelivery
 from portal.celery import app
 from tests import servers

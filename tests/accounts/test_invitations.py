@@ -14,12 +14,6 @@ from django.db import transaction
 
 from accounts import services
 from accounts.exceptions import IllegalTransition, InvalidPerson, NotAllowed
-from accounts.invitation_tasks import (
-    send_due_invitations_task,
-    send_invitation_task,
-    send_invitations_task,
-    send_test_invitation_task,
-)
 from accounts.invitations import (
     attach_invitation_columns,
     claim_account,
@@ -38,6 +32,12 @@ from accounts.invitations import (
     send_test_invitation,
 )
 from accounts.invitations import invites as invitation_services
+from accounts.invitations.tasks import (
+    send_due_invitations_task,
+    send_invitation_task,
+    send_invitations_task,
+    send_test_invitation_task,
+)
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
 from tests.factories import PersonFactory
 

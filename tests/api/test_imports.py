@@ -7,9 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Person
-from provisioning import services as import_services
-from provisioning.models import ImportJob
-from provisioning.tasks import apply_import_task
+from provisioning.imports import services as import_services
+from provisioning.imports.models import ImportJob
+from provisioning.imports.tasks import apply_import_task
 from tests.provisioning.conftest import csv_bytes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

@@ -17,10 +17,10 @@ from accounts import services
 from accounts.actors import CLI
 from accounts.models import ApiToken, IdempotencyKey, Invitation, LifecycleEvent, Person
 from accounts.roles import Role
-from provisioning import services as import_services
-from provisioning.models import ImportJob
+from provisioning.idp.models import IdentitySource, SyncRun
+from provisioning.imports import services as import_services
+from provisioning.imports.models import ImportJob
 from provisioning.scim.models import ScimRun, ScimTarget
-from provisioning.sources.idp_models import IdentitySource, SyncRun
 from tests.api.conftest import token_client, token_for
 from tests.factories import PersonFactory
 from tests.provisioning.conftest import csv_bytes

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from provisioning.idp.models import IdentitySource, SyncRun
 from provisioning.scim.models import ScimRun, ScimTarget
-from provisioning.sources.idp_models import IdentitySource, SyncRun
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

@@ -13,8 +13,8 @@ from email.message import Message
 
 import pytest
 
-from accounts.invitation_tasks import send_due_invitations_task, send_invitations_task
 from accounts.invitations import invite_person
+from accounts.invitations.tasks import send_due_invitations_task, send_invitations_task
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
 from tests import servers
 from tests.factories import PersonFactory

@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 
 from accounts.models import Person
-from provisioning.models import ImportJob
-from provisioning.tasks import apply_import_task, plan_import_task
+from provisioning.imports.models import ImportJob
+from provisioning.imports.tasks import apply_import_task, plan_import_task
 from tests.conftest import PASSWORD
 from tests.factories import PersonFactory
 from tests.provisioning.conftest import csv_bytes

@@ -9,7 +9,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from provisioning import services
+from provisioning.imports import services
 
 HEADERS = [
     "Email",

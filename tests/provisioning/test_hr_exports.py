@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from accounts.models import Person
-from provisioning.selectors import list_import_rows
+from provisioning.imports.selectors import list_import_rows
 from tests.factories import PersonFactory
 from tests.provisioning.conftest import apply_now, csv_bytes, preview
 
@@ -673,7 +673,7 @@ def test_xlsx_with_formulas(admin_user):
     ],
 )
 def test_export_headers_are_recognised(header, attribute):
-    from provisioning.sources.spreadsheet import match_columns
+    from provisioning.imports.reader import match_columns
 
     columns, _ = match_columns([header])
     assert columns[0].attribute == attribute
@@ -702,8 +702,8 @@ def test_user_name_is_the_email_only_without_an_email_column(admin_user):
 def test_preview_page_says_what_was_skipped_and_not_imported(admin_client):
     from django.urls import reverse
 
-    from provisioning import services
-    from provisioning.models import ImportJob
+    from provisioning.imports import services
+    from provisioning.imports.models import ImportJob
 
     rows = [
         ["version:v1.0", "", ""],

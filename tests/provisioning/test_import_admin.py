@@ -19,9 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Person
-from provisioning import services
-from provisioning.models import ImportJob
-from provisioning.tasks import apply_import_task, plan_import_task
+from provisioning.imports import services
+from provisioning.imports.models import ImportJob
+from provisioning.imports.tasks import apply_import_task, plan_import_task
 from tests.factories import PersonFactory
 from tests.provisioning.conftest import csv_bytes, xlsx_bytes
 

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Person
-from provisioning import selectors, services
-from provisioning.models import ImportChunk, ImportJob
-from provisioning.tasks import plan_import_task, purge_imports_task
+from provisioning.imports import selectors, services
+from provisioning.imports.models import ImportChunk, ImportJob
+from provisioning.imports.tasks import plan_import_task, purge_imports_task
 from tests.api.conftest import token_client, token_for
 from tests.provisioning.conftest import csv_bytes
 
@@ -61,7 +61,7 @@ def test_start_import_with_a_queued_plan_reads_nothing_and_enqueues_the_task(
 def test_rows_read_so_far_are_reported_while_planning(admin_user, monkeypatch):
     from django.core.cache import cache
 
-    from provisioning.sources import spreadsheet
+    from provisioning.imports import reader as spreadsheet
 
     monkeypatch.setattr(spreadsheet, "PROGRESS_ROWS", 2)
     content = csv_bytes([["Email"], *([f"p{n}@example.com"] for n in range(5))])
@@ -158,7 +158,7 @@ def test_preview_of_a_file_whose_uploader_left_fails_saying_so(admin_user, accou
 
 
 def test_preview_that_crashes_is_failed_not_left_planning(admin_user, monkeypatch):
-    from provisioning.sources import spreadsheet
+    from provisioning.imports import reader as spreadsheet
 
     def crash(*args, **kwargs):
         raise RuntimeError("boom")

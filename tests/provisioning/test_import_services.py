@@ -10,11 +10,11 @@ from django.utils import timezone
 from accounts import services as accounts_services
 from accounts.exceptions import NotAllowed
 from accounts.models import LifecycleEvent, Person
-from provisioning import selectors, services
 from provisioning.exceptions import ConfirmationRequired, ImportNotReady
-from provisioning.models import ImportChunk, ImportJob
-from provisioning.sources.spreadsheet import read_spreadsheet
-from provisioning.tasks import apply_import_task
+from provisioning.imports import selectors, services
+from provisioning.imports.models import ImportChunk, ImportJob
+from provisioning.imports.reader import read_spreadsheet
+from provisioning.imports.tasks import apply_import_task
 from tests.factories import AllowedDomainFactory, PersonFactory
 from tests.provisioning.conftest import HEADERS, apply_now, csv_bytes, preview, xlsx_bytes
 from tests.provisioning.test_spreadsheet_files import row_errors
@@ -757,7 +757,7 @@ def test_xlsx_import_applies_like_csv(admin_user):
 
 
 def test_plan_import_task_prepares_a_queued_preview_once(admin_user):
-    from provisioning.tasks import plan_import_task, purge_imports_task
+    from provisioning.imports.tasks import plan_import_task, purge_imports_task
 
     job = services.start_import(
         csv_bytes([["Email"], ["new@example.com"]]), by=admin_user, filename="people.csv"

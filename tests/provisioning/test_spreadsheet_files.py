@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 
 from accounts.models import Person
-from provisioning import services
 from provisioning.exceptions import FileTooLarge, ImportNotReady, UnreadableFile
-from provisioning.models import ImportJob
-from provisioning.sources.spreadsheet import cell_text, read_spreadsheet
+from provisioning.imports import services
+from provisioning.imports.models import ImportJob
+from provisioning.imports.reader import cell_text, read_spreadsheet
 from tests.provisioning.conftest import HEADERS, apply_now, csv_bytes, preview, xlsx_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -31,7 +31,7 @@ def people_count() -> int:
 
 
 def row_errors(job: ImportJob) -> list[tuple[int, str, str]]:
-    from provisioning.selectors import list_import_rows
+    from provisioning.imports.selectors import list_import_rows
 
     return [
         (entry["row"], error["column"], error["message"])
@@ -460,7 +460,7 @@ def test_zip_bomb_workbook_is_refused_without_expanding_it(admin_user):
 
 def test_oversized_workbook_is_refused_by_its_expanded_size():
     content = _workbook_with({"xl/worksheets/sheet1.xml": b"<a/>" * 1000})
-    from provisioning.sources.spreadsheet import Limits
+    from provisioning.imports.reader import Limits
 
     with pytest.raises(FileTooLarge) as exc:
         read_spreadsheet(

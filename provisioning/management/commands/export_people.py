@@ -11,7 +11,7 @@ from accounts.actors import CLI, Actor
 from accounts.exceptions import DomainError
 from accounts.models import Person
 from accounts.selectors import find_person_by_email, list_people
-from provisioning import services
+from provisioning.imports import services
 
 
 class Command(BaseCommand):

@@ -12,8 +12,8 @@ from accounts.actors import CLI, Actor
 from accounts.exceptions import DomainError
 from accounts.models import Person
 from accounts.selectors import find_person_by_email
-from provisioning import selectors, services
-from provisioning.models import ImportJob
+from provisioning.imports import selectors, services
+from provisioning.imports.models import ImportJob
 from provisioning.reconcile import Action
 
 SHOWN_ROWS = 20

@@ -11,8 +11,8 @@ from accounts.actors import CLI
 from accounts.exceptions import DomainError
 from accounts.models import Person
 from accounts.selectors import find_person_by_email
-from provisioning.sources import idp_services
-from provisioning.sources.idp_models import IdentitySource, SyncRun
+from provisioning.idp import services as idp_services
+from provisioning.idp.models import IdentitySource, SyncRun
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from provisioning.sources.entra import EntraConfig
-from provisioning.sources.google import GoogleConfig
+from provisioning.idp.entra import EntraConfig
+from provisioning.idp.google import GoogleConfig
 from tests.provisioning.idp.directory import Directory
 from tests.provisioning.idp.fake_google import FakeGoogle
 from tests.provisioning.idp.fake_graph import FakeGraph

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Person
-from provisioning.sources.idp_models import IdentitySource, SyncRun
+from provisioning.idp.models import IdentitySource, SyncRun
 from tests.provisioning.idp.test_sync import connect_google
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from accounts.models import LifecycleEvent
-from provisioning.sources import idp_services
+from provisioning.idp import services as idp_services
 from tests.provisioning.idp.test_sync import connect_entra
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

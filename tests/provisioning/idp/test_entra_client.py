@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from provisioning.idp import entra
+from provisioning.idp.errors import DeltaExpired, DirectoryError
 from provisioning.records import ExternalRecord
-from provisioning.sources import entra
-from provisioning.sources.idp_errors import DeltaExpired, DirectoryError
 
 
 def test_full_listing_pages_999_and_reads_managers_100_at_a_time(entra_config, fake_graph):

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from provisioning.sources import entra, google
-from provisioning.sources.idp_errors import DirectoryError
+from provisioning.idp import entra, google
+from provisioning.idp.errors import DirectoryError
 
 # Text from cryptography, requests, httplib2 or ssl that must never be shown.
 RAW = ("ASN.1", "PEM", "cryptography", "Errno", "SSL:", "CERTIFICATE_VERIFY_FAILED",

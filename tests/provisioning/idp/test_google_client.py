@@ -8,10 +8,10 @@ import time
 
 import pytest
 
+from provisioning.idp import google
+from provisioning.idp.errors import DirectoryError
+from provisioning.idp.mapping import GOOGLE_DEFAULT_MAPPING, effective_mapping
 from provisioning.records import ExternalRecord
-from provisioning.sources import google
-from provisioning.sources.idp_errors import DirectoryError
-from provisioning.sources.idp_mapping import GOOGLE_DEFAULT_MAPPING, effective_mapping
 from tests.provisioning.idp.fake_google import new_private_key
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from provisioning.sources.idp_models import SyncRun
+from provisioning.idp.models import SyncRun
 from tests.provisioning.idp.test_sync import connect_google
 
 pytestmark = pytest.mark.django_db

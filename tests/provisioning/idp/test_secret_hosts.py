@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from provisioning.idp import services as idp_services
+from provisioning.idp.models import IdentitySource
 from provisioning.secrets import decrypt_json
-from provisioning.sources import idp_services
-from provisioning.sources.idp_models import IdentitySource
 from tests.provisioning.idp.test_sync import connect_entra, connect_google
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

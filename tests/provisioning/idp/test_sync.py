@@ -13,10 +13,10 @@ from django_celery_beat.models import PeriodicTask
 from accounts import services
 from accounts.exceptions import NotAllowed
 from accounts.models import LifecycleEvent, Person
+from provisioning.idp import services as idp_services
+from provisioning.idp.models import IdentitySource, SourceLink, SyncRun
+from provisioning.idp.tasks import sync_source_task
 from provisioning.secrets import decrypt_json
-from provisioning.sources import idp_services
-from provisioning.sources.idp_models import IdentitySource, SourceLink, SyncRun
-from provisioning.sources.idp_tasks import sync_source_task
 from tests.factories import PersonFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

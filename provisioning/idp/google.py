@@ -22,9 +22,9 @@ from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
 from provisioning.edge_errors import explain_unreachable
+from provisioning.idp.errors import DirectoryError
+from provisioning.idp.mapping import GOOGLE_DEFAULT_MAPPING, to_record
 from provisioning.records import ExternalRecord
-from provisioning.sources.idp_errors import DirectoryError
-from provisioning.sources.idp_mapping import GOOGLE_DEFAULT_MAPPING, to_record
 
 SCOPES = ("https://www.googleapis.com/auth/admin.directory.user.readonly",)
 PAGE_SIZE = 500

@@ -35,9 +35,9 @@ from unfold.decorators import display
 
 from accounts.exceptions import DomainError
 from accounts.models import Person
-from provisioning import selectors, services
-from provisioning.import_forms import ColumnMappingForm, ConfirmForm, SheetForm, UploadForm
-from provisioning.models import ImportJob
+from provisioning.imports import selectors, services
+from provisioning.imports.forms import ColumnMappingForm, ConfirmForm, SheetForm, UploadForm
+from provisioning.imports.models import ImportJob
 from provisioning.reconcile import Action
 
 ROWS_PER_PAGE = 50

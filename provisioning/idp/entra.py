@@ -21,9 +21,9 @@ import msal
 import requests
 
 from provisioning.edge_errors import explain_unreachable
+from provisioning.idp.errors import DeltaExpired, DirectoryError
+from provisioning.idp.mapping import ENTRA_DEFAULT_MAPPING, read_path, to_record
 from provisioning.records import ExternalRecord
-from provisioning.sources.idp_errors import DeltaExpired, DirectoryError
-from provisioning.sources.idp_mapping import ENTRA_DEFAULT_MAPPING, read_path, to_record
 
 PAGE_SIZE = 999
 MANAGER_PAGE_SIZE = 100

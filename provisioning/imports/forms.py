@@ -1,6 +1,6 @@
 """Forms of the spreadsheet import pages: upload, column choices, options.
 
-They parse and validate input only; provisioning.services decides and writes.
+They parse and validate input only; provisioning.imports.services decides and writes.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from django import forms
 from django.utils import timezone
 from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldBooleanWidget
 
-from provisioning.models import ImportJob
+from provisioning.imports.models import ImportJob
+from provisioning.imports.reader import TEMPLATE_HEADERS
 from provisioning.records import RECORD_ATTRIBUTES
-from provisioning.sources.spreadsheet import TEMPLATE_HEADERS
 
 ACCEPTED_SUFFIXES = (".csv", ".xlsx", ".ods", ".txt", ".tsv")
 IGNORE = "__ignore__"

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import AllowedDomain, Person
-from provisioning.models import ImportChunk, ImportJob
+from provisioning.imports.models import ImportChunk, ImportJob
 from provisioning.reconcile import Action, Snapshot
 
 # Order matters: provisioning.reconcile reads these tuples by position.

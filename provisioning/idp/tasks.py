@@ -6,8 +6,8 @@ from celery import shared_task
 
 from accounts.actors import Actor
 from accounts.models import LifecycleEvent
-from provisioning.sources import idp_services
-from provisioning.sources.idp_models import IdentitySource, SyncRun
+from provisioning.idp import services as idp_services
+from provisioning.idp.models import IdentitySource, SyncRun
 
 
 @shared_task(name="provisioning.sync_source", acks_late=True)

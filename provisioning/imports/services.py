@@ -35,6 +35,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.db import BULK_ROWS, refresh_statistics
 from accounts.exceptions import DomainError
 from accounts.invitations.invites import revoke_open_invitations_of
 from accounts.models import LifecycleEvent, Person
@@ -50,8 +51,6 @@ from accounts.services import (
     require,
     revoke_api_tokens_of,
 )
-from portal.db import BULK_ROWS, refresh_statistics
-from provisioning import selectors
 from provisioning.exceptions import (
     ConfirmationRequired,
     FileTooLarge,
@@ -59,9 +58,10 @@ from provisioning.exceptions import (
     ImportProblem,
     StalePlan,
 )
-from provisioning.models import ImportChunk, ImportJob
+from provisioning.imports import reader as spreadsheet
+from provisioning.imports import selectors
+from provisioning.imports.models import ImportChunk, ImportJob
 from provisioning.reconcile import Action, Plan, PlanOptions, PlanRow, compute_plan
-from provisioning.sources import spreadsheet
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def start_import(
     not read here. Raises NotAllowed (role; a complete list is for System
     administrators only) or FileTooLarge before storing.
     """
-    from provisioning.tasks import plan_import_task
+    from provisioning.imports.tasks import plan_import_task
 
     require(by, "provisioning.add_importjob")
     if complete_list:
@@ -376,7 +376,7 @@ def queue_import_plan(
     ImportNotReady (being applied or planned, or the file was deleted);
     changes nothing when it raises.
     """
-    from provisioning.tasks import plan_import_task
+    from provisioning.imports.tasks import plan_import_task
 
     require(by, "provisioning.add_importjob")
     if job.is_complete_list:
@@ -445,7 +445,7 @@ def confirm_import(
     Raises ImportNotReady, ConfirmationRequired or NotAllowed; changes
     nothing when it raises.
     """
-    from provisioning.tasks import apply_import_task
+    from provisioning.imports.tasks import apply_import_task
 
     _check_apply_allowed(job, by)
     _check_invitations(by, invite_mode, invite_at)

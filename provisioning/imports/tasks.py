@@ -1,10 +1,10 @@
-"""Celery tasks of provisioning: thin wrappers that re-read ids and call one service."""
+"""Celery tasks of spreadsheet imports: thin wrappers that re-read ids and call one service."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from provisioning import services as import_services
+from provisioning.imports import services as import_services
 
 
 @shared_task(name="provisioning.apply_import", acks_late=True)
@@ -26,7 +26,3 @@ def purge_imports_task() -> int:
     """Delete uploaded files and unapplied previews past the retention period,
     and fail previews that have been prepared for too long."""
     return import_services.purge_imports()
-
-
-from provisioning.scim.tasks import *  # noqa: E402,F403
-from provisioning.sources.idp_tasks import sync_source_task  # noqa: E402,F401

@@ -3,7 +3,7 @@
 ``PlainPersonResource`` is what django-import-export does out of the box; the
 spreadsheet import benchmark measures Roster's set-based import against its
 per-row import. Product imports and exports never go through it: planning
-and applying imports belong to ``provisioning.services``, and the people
+and applying imports belong to ``provisioning.imports.services``, and the people
 export streams its rows from there.
 """
 

@@ -6,7 +6,7 @@ A run reads the directory (HTTP, outside any transaction), builds
 them with ``provisioning.reconcile.compute_plan`` exactly as a spreadsheet
 preview is planned, stores the plan on an ``ImportJob`` and, unless it is a
 dry run, the source's first run, or the deactivation guard trips, applies it
-with ``provisioning.services.apply_plan`` in one transaction together with
+with ``provisioning.imports.services.apply_plan`` in one transaction together with
 the source's links to people and its directory snapshot. A run that is not
 applied leaves the snapshot and delta link untouched, so nothing read is lost.
 """
@@ -31,8 +31,23 @@ from accounts.audit import CHANGED, record_setting_event, setting_changes
 from accounts.exceptions import DomainError
 from accounts.models import LifecycleEvent, Person
 from accounts.services import require
-from provisioning import selectors
-from provisioning.models import ImportJob
+from provisioning.idp import entra, google
+from provisioning.idp.errors import DeltaExpired, DirectoryError
+from provisioning.idp.mapping import (
+    ENTRA_DEFAULT_MAPPING,
+    GOOGLE_DEFAULT_MAPPING,
+    MappingError,
+    effective_mapping,
+    to_record,
+)
+from provisioning.idp.models import (
+    DirectorySnapshot,
+    IdentitySource,
+    SourceLink,
+    SyncRun,
+)
+from provisioning.imports import selectors
+from provisioning.imports.models import ImportJob
 from provisioning.reconcile import (
     DEACTIVATED,
     DEFAULT_LABELS,
@@ -48,21 +63,6 @@ from provisioning.reconcile import (
 )
 from provisioning.records import ExternalRecord
 from provisioning.secrets import decrypt_json, encrypt_json, moves_host
-from provisioning.sources import entra, google
-from provisioning.sources.idp_errors import DeltaExpired, DirectoryError
-from provisioning.sources.idp_mapping import (
-    ENTRA_DEFAULT_MAPPING,
-    GOOGLE_DEFAULT_MAPPING,
-    MappingError,
-    effective_mapping,
-    to_record,
-)
-from provisioning.sources.idp_models import (
-    DirectorySnapshot,
-    IdentitySource,
-    SourceLink,
-    SyncRun,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -716,7 +716,7 @@ def _plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool)
         planned_at=now,
     )
     # The spreadsheet preview's own storage: the admin pages read plans from it.
-    from provisioning.services import _store_plan
+    from provisioning.imports.services import _store_plan
 
     # Unchanged people are counted, not stored: nothing is written for them, and
     # those not yet linked to this source are kept in ``linked``.
@@ -779,7 +779,7 @@ def _finish(run: SyncRun, status: str, *, final: bool = True) -> SyncRun:
 
 def _apply_run(run: SyncRun, *, by: Actorish) -> SyncRun:
     from provisioning.exceptions import StalePlan
-    from provisioning.services import apply_plan
+    from provisioning.imports.services import apply_plan
 
     source = run.source
     claimed = SyncRun.objects.filter(

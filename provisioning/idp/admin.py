@@ -24,9 +24,9 @@ from unfold.decorators import action, display
 from accounts.admin import ServiceAdmin
 from accounts.admin_widgets import UnfoldWidgetsMixin
 from accounts.exceptions import DomainError
-from provisioning.sources import idp_services
-from provisioning.sources.idp_mapping import MAPPED_ATTRIBUTES
-from provisioning.sources.idp_models import IdentitySource, SyncRun
+from provisioning.idp import services as idp_services
+from provisioning.idp.mapping import MAPPED_ATTRIBUTES
+from provisioning.idp.models import IdentitySource, SyncRun
 
 SHOWN = 20
 TEMPLATE = "admin/provisioning/identitysource/confirm.html"
@@ -368,7 +368,7 @@ class SyncRunAdmin(ModelAdmin):
     def preview_panel(self, obj: SyncRun) -> str:
         if not obj.job_id:
             return "-"
-        from provisioning import selectors
+        from provisioning.imports import selectors
 
         rows = []
         for kind in ("new", "update", "deactivate", "reactivate", "error"):
