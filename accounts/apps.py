@@ -13,6 +13,8 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import password_changed, password_reset, password_set
 
+        from accounts.invitations import receivers  # noqa: F401  (connects them)
+
         # allauth changes the password itself on its sign-in pages; the audit
         # trail still has to say that it happened and who did it.
         for signal in (password_changed, password_reset, password_set):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
+from django.utils.module_loading import import_string
 
 from accounts.phones import display_phone
 from accounts.roles import Role, role_has_app_access, role_has_capability
@@ -30,21 +32,21 @@ def new_security_stamp() -> str:
 
 class PersonManager(BaseUserManager["Person"]):
     # Only used by Django's own tooling (createsuperuser); Roster code creates
-    # people through accounts.services.create_person.
-    def create_user(self, email: str, password: str | None = None, **extra) -> Person:
-        from accounts import services
+    # people through accounts.services.create_person. The services are named,
+    # not imported: they import this module.
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> Person:
         from accounts.actors import SYSTEM
 
-        person = services.create_person(email=email, by=SYSTEM, **extra)
+        person = import_string("accounts.services.create_person")(email=email, by=SYSTEM, **extra)
         if password:
-            services.set_password(person, password=password, by=SYSTEM)
+            import_string("accounts.services.set_password")(person, password=password, by=SYSTEM)
         return person
 
-    def create_superuser(self, email: str, password: str | None = None, **extra) -> Person:
-        from accounts import services
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> Person:
         from accounts.actors import SYSTEM
 
-        return services.create_administrator(email=email, password=password, by=SYSTEM, **extra)
+        create_administrator = import_string("accounts.services.create_administrator")
+        return create_administrator(email=email, password=password, by=SYSTEM, **extra)
 
 
 class PersonStatus(models.TextChoices):

@@ -20,11 +20,12 @@ from accounts.exceptions import (
     NotAllowed,
     StaffProtected,
 )
+from accounts.jobs import task
 from accounts.models import AllowedDomain, LifecycleEvent, Person, new_security_stamp
 from accounts.phones import InvalidPhoneNumber, normalise_phone
 from accounts.roles import Role, role_has_capability
 from accounts.selectors import people_with_email
-from accounts.signals import person_changed
+from accounts.signals import person_changed, person_deactivating
 
 Actorish = Person | Actor
 
@@ -355,7 +356,7 @@ def notify_email_changes(changes: Iterable[tuple[int, str, str]]) -> None:
     ``changes`` holds (person id, old email, new email). The notice lets the
     owner of the old address spot a change they did not ask for.
     """
-    from accounts.tasks import notify_email_changed_task
+    notify_email_changed_task = task("accounts.tasks.notify_email_changed_task")
 
     for person_id, old, new in changes:
         transaction.on_commit(partial(notify_email_changed_task.delay, person_id, old, new))
@@ -390,9 +391,7 @@ def deactivate_person(person: Person, *, by: Actorish, reason: str = "") -> Pers
             "updated_at",
         ]
     )
-    from accounts.invitations import revoke_open_invitations
-
-    revoke_open_invitations(person, reason="The person was deactivated.")
+    person_deactivating.send(sender=Person, person=person)
     changes: dict[str, list[Any]] = {"status": [before, person.status]}
     revoked = revoke_api_tokens_of([person.pk], now=person.deactivated_at)
     if revoked:

@@ -1,4 +1,6 @@
-"""The one event accounts publishes: ``person_changed``.
+"""The events accounts publishes: ``person_changed`` and ``person_deactivating``.
+
+``person_changed``:
 
 Sent after the transaction that changed people commits (never inside it),
 with keyword arguments:
@@ -15,3 +17,10 @@ lost event delays a change but never loses it.
 from django.dispatch import Signal
 
 person_changed = Signal()
+
+# Sent inside the transaction that deactivates one person, with ``person``
+# (the Person, already saved as deactivated). Receivers do their part of the
+# deactivation in the same transaction: accounts.invitations revokes the open
+# invitations and cancels queued emails. The people services send it instead
+# of calling invitations, which build on them.
+person_deactivating = Signal()

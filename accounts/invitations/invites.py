@@ -23,6 +23,7 @@ from accounts.exceptions import IllegalTransition, InvalidPerson
 from accounts.invitations import ratelimit
 from accounts.invitations.emails import SAMPLE_TOKEN, claim_url
 from accounts.invitations.exceptions import RateLimited
+from accounts.jobs import task
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
 from accounts.services import Actorish, publish, record_event, require
 
@@ -108,7 +109,8 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
     A batch costs one broker round trip and one mail session instead of one
     per email; each email in it is still claimed on its own.
     """
-    from accounts.invitations.tasks import send_invitation_task, send_invitations_task
+    send_invitation_task = task("accounts.invitations.tasks.send_invitation_task")
+    send_invitations_task = task("accounts.invitations.tasks.send_invitations_task")
 
     if len(delivery_ids) == 1:
         send_invitation_task.delay(delivery_ids[0])
@@ -118,7 +120,7 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
 
 
 def _dispatch_soon() -> None:
-    from accounts.invitations.tasks import send_due_invitations_task
+    send_due_invitations_task = task("accounts.invitations.tasks.send_due_invitations_task")
 
     send_due_invitations_task.delay()
 
@@ -488,7 +490,7 @@ def send_test_invitation(*, by: Person, message: str = "") -> str:
     """
     require(by, "accounts.add_invitation")
     _clean_schedule(None, message, timezone.now())
-    from accounts.invitations.tasks import send_test_invitation_task
+    send_test_invitation_task = task("accounts.invitations.tasks.send_test_invitation_task")
 
     transaction.on_commit(partial(send_test_invitation_task.delay, by.pk, message))
     return claim_url(SAMPLE_TOKEN)

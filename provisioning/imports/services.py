@@ -38,6 +38,7 @@ from accounts.actors import Actor
 from accounts.db import BULK_ROWS, refresh_statistics
 from accounts.exceptions import DomainError
 from accounts.invitations.invites import revoke_open_invitations_of
+from accounts.jobs import task
 from accounts.models import LifecycleEvent, Person
 from accounts.phones import display_phone
 from accounts.roles import Role
@@ -107,7 +108,7 @@ def start_import(
     not read here. Raises NotAllowed (role; a complete list is for System
     administrators only) or FileTooLarge before storing.
     """
-    from provisioning.imports.tasks import plan_import_task
+    plan_import_task = task("provisioning.imports.tasks.plan_import_task")
 
     require(by, "provisioning.add_importjob")
     if complete_list:
@@ -376,7 +377,7 @@ def queue_import_plan(
     ImportNotReady (being applied or planned, or the file was deleted);
     changes nothing when it raises.
     """
-    from provisioning.imports.tasks import plan_import_task
+    plan_import_task = task("provisioning.imports.tasks.plan_import_task")
 
     require(by, "provisioning.add_importjob")
     if job.is_complete_list:
@@ -445,7 +446,7 @@ def confirm_import(
     Raises ImportNotReady, ConfirmationRequired or NotAllowed; changes
     nothing when it raises.
     """
-    from provisioning.imports.tasks import apply_import_task
+    apply_import_task = task("provisioning.imports.tasks.apply_import_task")
 
     _check_apply_allowed(job, by)
     _check_invitations(by, invite_mode, invite_at)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.audit import CHANGED, record_setting_event, setting_changes
+from accounts.jobs import task
 from accounts.models import LifecycleEvent, Person
 from accounts.services import require
 from provisioning.scim import mapping
@@ -54,13 +55,6 @@ EDITABLE = (
     "pause_after_failures",
 )
 SECRETS = {"token": "token_encrypted", "oauth_client_secret": "oauth_client_secret_encrypted"}
-
-
-def _tasks() -> Any:
-    # Imported late: tasks import this module.
-    from provisioning.scim import tasks
-
-    return tasks
 
 
 def _validate(values: dict[str, Any]) -> None:
@@ -280,7 +274,9 @@ def _start_run(target: ScimTarget, kind: str) -> ScimRun:
 
 
 def _enqueue_push_on_commit(target: ScimTarget) -> None:
-    transaction.on_commit(partial(_tasks().push_target_task.delay, target.pk))
+    transaction.on_commit(
+        partial(task("provisioning.scim.tasks.push_target_task").delay, target.pk)
+    )
 
 
 @transaction.atomic
@@ -310,7 +306,9 @@ def enable_target(target: ScimTarget, *, by: Actorish) -> ScimRun:
 
 def _sync(target: ScimTarget) -> ScimRun:
     run = _start_run(target, ScimRun.Kind.SYNC)
-    transaction.on_commit(partial(_tasks().sync_target_task.delay, target.pk, run.pk))
+    transaction.on_commit(
+        partial(task("provisioning.scim.tasks.sync_target_task").delay, target.pk, run.pk)
+    )
     return run
 
 
@@ -350,7 +348,9 @@ def start_reconcile(target: ScimTarget, *, by: Actorish, fix: bool = False) -> S
     if fix:
         _require_enabled(target)
     run = _start_run(target, ScimRun.Kind.RECONCILE)
-    transaction.on_commit(partial(_tasks().reconcile_target_task.delay, target.pk, run.pk, fix))
+    transaction.on_commit(
+        partial(task("provisioning.scim.tasks.reconcile_target_task").delay, target.pk, run.pk, fix)
+    )
     return run
 
 
@@ -421,7 +421,7 @@ def _active_targets() -> Iterable[int]:
 def _send(target_id: int) -> bool:
     try:
         # retry=False: with the broker down, fail at once; the sweep delivers later.
-        _tasks().push_target_task.apply_async((target_id,), retry=False)
+        task("provisioning.scim.tasks.push_target_task").apply_async((target_id,), retry=False)
     except Exception:  # any broker failure; the outbox keeps the change
         logger.warning("Could not enqueue the SCIM push of target %s; the sweep will.", target_id)
         return False
