@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, Person
-from provisioning.imports import services
 from provisioning.imports.models import ImportJob
+from provisioning.imports.services import export
 from provisioning.imports.tasks import apply_import_task, plan_import_task
 from tests.factories import PersonFactory
 from tests.provisioning.conftest import csv_bytes, xlsx_bytes
@@ -811,7 +811,7 @@ def test_export_applies_the_people_lists_filters_and_search(admin_client):
 
 
 def test_csv_export_streams_people_in_pieces_with_their_managers(admin_client, monkeypatch):
-    monkeypatch.setattr(services, "EXPORT_CHUNK", 2)
+    monkeypatch.setattr(export, "EXPORT_CHUNK", 2)
     boss = PersonFactory(
         email="boss@example.com",
         external_id="007",

@@ -61,9 +61,9 @@ def test_start_import_with_a_queued_plan_reads_nothing_and_enqueues_the_task(
 def test_rows_read_so_far_are_reported_while_planning(admin_user, monkeypatch):
     from django.core.cache import cache
 
-    from provisioning.imports import reader as spreadsheet
+    from provisioning.imports.reader import rows
 
-    monkeypatch.setattr(spreadsheet, "PROGRESS_ROWS", 2)
+    monkeypatch.setattr(rows, "PROGRESS_ROWS", 2)
     content = csv_bytes([["Email"], *([f"p{n}@example.com"] for n in range(5))])
     job = queued(admin_user, content)
     seen: list[tuple[str, int]] = []

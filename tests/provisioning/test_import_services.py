@@ -14,6 +14,7 @@ from provisioning.exceptions import ConfirmationRequired, ImportNotReady
 from provisioning.imports import selectors, services
 from provisioning.imports.models import ImportChunk, ImportJob
 from provisioning.imports.reader import read_spreadsheet
+from provisioning.imports.services import writes
 from provisioning.imports.tasks import apply_import_task
 from tests.factories import AllowedDomainFactory, PersonFactory
 from tests.provisioning.conftest import HEADERS, apply_now, csv_bytes, preview, xlsx_bytes
@@ -481,7 +482,7 @@ def test_apply_is_all_or_nothing_and_a_retry_succeeds(admin_user, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "record_events_bulk", explode)
+    monkeypatch.setattr(writes, "record_events_bulk", explode)
     with pytest.raises(RuntimeError):
         services.apply_import(job.pk)
     job.refresh_from_db()
