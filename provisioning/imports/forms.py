@@ -5,7 +5,7 @@ They parse and validate input only; provisioning.imports.services decides and wr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -124,8 +124,9 @@ class SheetForm(forms.Form):
 
     def __init__(self, *args: Any, job: ImportJob, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["sheet"].choices = [(name, name) for name in job.sheet_names]
-        self.fields["sheet"].initial = job.sheet_read
+        sheet = cast(forms.ChoiceField, self.fields["sheet"])
+        sheet.choices = [(name, name) for name in job.sheet_names]
+        sheet.initial = job.sheet_read
 
 
 class ConfirmForm(forms.Form):
@@ -157,7 +158,8 @@ class ConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.job = job
         labels = dict(ImportJob.InviteMode.choices)
-        self.fields["invite_mode"].choices = [(mode, labels[mode]) for mode in invite_modes]
+        invite_mode = cast(forms.ChoiceField, self.fields["invite_mode"])
+        invite_mode.choices = [(mode, labels[mode]) for mode in invite_modes]
         row_errors = job.count_errors - len(job.file_errors)
         self.fields["skip_invalid"].label = (
             f"Import the valid rows and skip the {row_errors:,} invalid "
@@ -181,7 +183,8 @@ class ConfirmForm(forms.Form):
             del self.fields["confirm_text"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         mode = data.get("invite_mode")
         when = data.get("invite_at")
         if mode == ImportJob.InviteMode.AT:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast, overload
 
 from django.conf import settings
 from django.core.cache import cache
@@ -49,7 +49,10 @@ _LENGTH_FIELDS = (
 def load_snapshot() -> Snapshot:
     """Return every person as a tuple plus lookup indexes, in two queries."""
     rows = Person.objects.order_by().values_list(*SNAPSHOT_FIELDS)
-    max_lengths = {name: Person._meta.get_field(name).max_length for name in _LENGTH_FIELDS}
+    declared = {field.name: field.max_length for field in Person._meta.concrete_fields}
+    max_lengths = {
+        name: length for name in _LENGTH_FIELDS if (length := declared[name]) is not None
+    }
     max_lengths["manager_email"] = max_lengths["email"]
     max_lengths["manager_external_id"] = max_lengths["external_id"]
     return Snapshot.from_rows(
@@ -110,9 +113,15 @@ def _slice_action(job: ImportJob, action: str, offset: int, limit: int) -> list[
     ).order_by("index")
     entries: list[dict[str, Any]] = []
     for chunk in chunks.values_list("entries", flat=True):
-        entries.extend(chunk)
+        entries.extend(_entries(chunk))
     start = offset - first * size
     return entries[start : start + limit]
+
+
+def _entries(stored: Any) -> list[dict[str, Any]]:
+    # ImportChunk.entries is a CompactJSONField: a TextField to the stubs, but
+    # it reads back the stored list of rows, not text.
+    return cast(list[dict[str, Any]], stored)
 
 
 class ImportRowSequence:
@@ -132,7 +141,16 @@ class ImportRowSequence:
     def count(self) -> int:
         return len(self)
 
-    def __getitem__(self, item: slice | int) -> Any:
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self[0 : len(self)])
+
+    @overload
+    def __getitem__(self, item: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, item: slice | int) -> dict[str, Any] | list[dict[str, Any]]:
         if isinstance(item, int):
             rows = list_import_rows(self.job, action=self.action, offset=item, limit=1)
             if not rows:
@@ -148,7 +166,7 @@ def iter_import_rows(job: ImportJob, actions: Iterable[str]) -> Iterator[dict[st
     for action in actions:
         chunks = ImportChunk.objects.filter(job=job, action=action).order_by("index")
         for entries in chunks.values_list("entries", flat=True).iterator(chunk_size=20):
-            yield from entries
+            yield from _entries(entries)
 
 
 def progress_key(job_id: int) -> str:

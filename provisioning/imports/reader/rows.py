@@ -61,7 +61,8 @@ def records_from_rows(
     limits: Limits,
     on_row: Callable[[int], None] | None = None,
 ) -> None:
-    header_row = None
+    # () once a template's marker line was skipped, then (number, cells).
+    header_row: tuple[int, list[str]] | tuple[()] | None = None
     for number, cells in rows:
         if not "".join(cells).strip():
             continue

@@ -8,6 +8,7 @@ from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 
 BATCH = 1000
@@ -43,7 +44,7 @@ def insert_rows(
             default = f.get_default()
         prepare = isinstance(f, models.JSONField) or getattr(f, "prepare_for_copy", False)
         makers.append((f.attname, default, prepare and f))
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(_column(f) for f in fields)
     sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         write = copy.write_row
@@ -73,7 +74,7 @@ def update_rows(model: type[models.Model], objs: list[Any], field_names: list[st
     fields = [pk, *(model._meta.get_field(name) for name in field_names)]
     table = quote(model._meta.db_table)
     scratch = quote(f"scratch_{model._meta.db_table}")
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(_column(f) for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
         cursor.execute(
@@ -81,11 +82,11 @@ def update_rows(model: type[models.Model], objs: list[Any], field_names: list[st
             f"SELECT {columns} FROM {table} WITH NO DATA"
         )
     _copy(f"scratch_{model._meta.db_table}", fields, objs)
-    assignments = ", ".join(f"{quote(f.column)} = s.{quote(f.column)}" for f in fields[1:])
+    assignments = ", ".join(f"{_column(f)} = s.{_column(f)}" for f in fields[1:])
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS t SET {assignments} FROM {scratch} AS s "
-            f"WHERE t.{quote(pk.column)} = s.{quote(pk.column)}"
+            f"WHERE t.{_column(pk)} = s.{_column(pk)}"
         )
         cursor.execute(f"DROP TABLE {scratch}")
 
@@ -98,12 +99,23 @@ def _copy(table: str, fields: list[Any], objs: list[Any]) -> None:
             getters.append(partial(_prepared, f))
         else:
             getters.append(attrgetter(f.attname))
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(_column(f) for f in fields)
     sql = f"COPY {quote(table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         write = copy.write_row
         for obj in objs:
             write([get(obj) for get in getters])
+
+
+def _column(field: models.Field[Any, Any] | ForeignObjectRel) -> str:
+    """Return the quoted column of a concrete field.
+
+    The stubs type ``Field.column`` as optional (a field not yet bound to a
+    model, or a reverse relation, has none); every field written here has one.
+    """
+    if not isinstance(field, models.Field) or field.column is None:
+        raise ValueError(f"“{field.name}” is not a column of its table.")
+    return connection.ops.quote_name(field.column)
 
 
 def _prepared(field: Any, obj: Any) -> Any:
