@@ -19,6 +19,7 @@ from tests.provisioning.conftest import csv_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
+
 CONTENT = csv_bytes([["Email"], ["new@example.com"]])
 STALLED = (
     "The preview was not ready after 30 minutes (the worker preparing it stopped, or none "
@@ -188,7 +189,7 @@ def test_api_previews_through_the_same_bounded_reader(admin_user):
 
 
 def test_command_line_previews_through_the_same_bounded_reader(admin_user, tmp_path):
-    from tests.provisioning.test_import_commands import run
+    from tests.provisioning.imports.test_commands import run
 
     path = tmp_path / "wide.csv"
     path.write_bytes(csv_bytes([["Email", *[f"Extra {n}" for n in range(1, 600)]]]))
@@ -196,3 +197,14 @@ def test_command_line_previews_through_the_same_bounded_reader(admin_user, tmp_p
     assert code != 0
     assert "Roster reads at most 500 columns." in out + err
     assert ImportJob.objects.get().status == "failed"
+
+
+def test_plan_import_task_prepares_a_queued_preview_once(admin_user):
+    job = services.start_import(
+        csv_bytes([["Email"], ["new@example.com"]]), by=admin_user, filename="people.csv"
+    )
+    assert plan_import_task(job.pk) == "ready"
+    assert plan_import_task(job.pk) == "skipped"
+    job.refresh_from_db()
+    assert job.counts["new"] == 1
+    assert purge_imports_task() == 0
