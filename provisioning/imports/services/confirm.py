@@ -105,6 +105,7 @@ def _check_invitations(by: Actorish, invite_mode: str, invite_at: datetime | Non
 
 
 def check_apply_allowed(job: ImportJob, by: Actorish) -> None:
+    """Raise NotAllowed unless ``by`` may make every kind of change ``job`` plans."""
     require(by, "provisioning.add_importjob")
     if job.is_complete_list:
         require(by, "provisioning.import_complete_list")

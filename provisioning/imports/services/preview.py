@@ -156,6 +156,7 @@ def plan_queued_import(job_id: int) -> ImportJob | None:
 
 
 def fail_plan(job: ImportJob, message: str, **fields: Any) -> None:
+    """Fail a job still "planning", recording ``message`` as the file's problem."""
     ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PLANNING).update(
         status=ImportJob.Status.FAILED,
         error_message=message,
