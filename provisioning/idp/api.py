@@ -44,11 +44,20 @@ class SyncRunOutputSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
     counts = serializers.DictField(child=serializers.IntegerField())
     deactivation_threshold = serializers.IntegerField()
-    errors = serializers.JSONField()
     error_message = serializers.CharField()
     requested_by_id = serializers.IntegerField(allow_null=True)
     decided_by_id = serializers.IntegerField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Declared in the class body, a field named "errors" would hide
+        # Serializer.errors; it is added here, in its place in the output.
+        fields: dict[str, serializers.Field] = {}
+        for name, field in super().get_fields().items():
+            if name == "error_message":
+                fields["errors"] = serializers.JSONField()
+            fields[name] = field
+        return fields
 
 
 def _source(source_id: int) -> IdentitySource:

@@ -1,4 +1,6 @@
-"""Errors identity-provider clients raise, each with a reason an administrator can act on."""
+"""Errors of identity providers: what their clients raise (``DirectoryError``, each
+with a reason an administrator can act on) and what the source services refuse
+(``SourceProblem``)."""
 
 from __future__ import annotations
 
@@ -28,3 +30,11 @@ class DeltaExpired(DirectoryError):
 
     def __init__(self, message: str = "The saved change link has expired.") -> None:
         super().__init__(DirectoryError.EXPIRED_DELTA, message)
+
+
+class SourceProblem(DomainError):
+    """A source cannot be saved or synced as asked."""
+
+
+class SyncInProgress(SourceProblem):
+    """Another run of this source is still going."""

@@ -98,7 +98,9 @@ def validate_path(path: str) -> None:
 
 def _split_steps(path: str) -> list[str]:
     # Dots inside [..] belong to the selector, not the path.
-    steps, depth, current = [], 0, []
+    steps: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in path:
         if char == "[":
             depth += 1

@@ -24,6 +24,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import models
+
 from accounts.models import Person
 from provisioning.scim_server.errors import invalid_value
 from provisioning.scim_server.schema import (
@@ -320,7 +322,8 @@ def _check_lengths(values: dict[str, Any]) -> None:
     for name, value in values.items():
         if name == "phone_number":
             continue  # normalised (and checked) by the service
-        limit = Person._meta.get_field(name).max_length
+        model_field = Person._meta.get_field(name)
+        limit = model_field.max_length if isinstance(model_field, models.Field) else None
         if isinstance(value, str) and limit and len(value) > limit:
             raise invalid_value(f"{name} is longer than {limit} characters.")
 

@@ -1,9 +1,9 @@
-"""The admin for identity-provider sources and their sync runs (System administrators).
+"""The admin for identity-provider sources (System administrators).
 
 Saving goes through ``idp_services.connect_source``/``update_source``; the
-buttons (Test connection, Sync now, Dry run, Confirm first run, Approve,
-Reject) are unfold detail actions: a confirmation page on GET, one service
-call on POST. Credentials are write-only: the form never shows them.
+buttons (Test connection, Sync now, Dry run) are unfold detail actions: a
+confirmation page on GET, one service call on POST. Credentials are
+write-only: the form never shows them.
 """
 
 from __future__ import annotations
@@ -17,19 +17,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
-from unfold.admin import ModelAdmin
+from django.utils.html import format_html
 from unfold.decorators import action, display
 
 from accounts.admin import ServiceAdmin
-from accounts.admin_widgets import UnfoldWidgetsMixin
 from accounts.exceptions import DomainError
 from provisioning.idp import services as idp_services
+from provisioning.idp.admin.common import SHOWN, TEMPLATE, acting_person, runs_table, table
 from provisioning.idp.mapping import MAPPED_ATTRIBUTES
 from provisioning.idp.models import IdentitySource, SyncRun
 
-SHOWN = 20
-TEMPLATE = "admin/provisioning/identitysource/confirm.html"
 WRITE_ONLY = (
     "Write-only: stored encrypted, never shown again. Leave empty to keep the current one; "
     "enter it again when a sign-in or directory address moves to another host."
@@ -45,21 +42,6 @@ CONNECTION_FIELDS = {
     "graph_url": "Graph URL (Entra; advanced)",
     "ca_bundle": "CA bundle path (advanced)",
 }
-
-
-def _table(headers: list[str], rows: list[tuple[Any, ...]]) -> str:
-    if not rows:
-        return format_html("<p>{}</p>", "None.")
-    head = format_html_join("", "<th class='px-2 text-left'>{}</th>", ((h,) for h in headers))
-    body = format_html_join(
-        "",
-        "<tr>{}</tr>",
-        (
-            (format_html_join("", "<td class='px-2 align-top'>{}</td>", ((c,) for c in row)),)
-            for row in rows
-        ),
-    )
-    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
 class IdentitySourceForm(forms.ModelForm):
@@ -158,39 +140,6 @@ class IdentitySourceForm(forms.ModelForm):
         self.add_error(None, exc.message)
 
 
-class InviteForm(UnfoldWidgetsMixin, forms.Form):
-    invite_mode = forms.ChoiceField(
-        choices=IdentitySource.InviteMode.choices,
-        initial=IdentitySource.InviteMode.NONE,
-        widget=forms.RadioSelect,
-    )
-    invite_at = forms.DateTimeField(
-        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
-
-
-def _runs_table(runs: Any) -> str:
-    rows = [
-        (
-            format_html(
-                '<a href="{}">#{}</a>',
-                reverse("admin:provisioning_syncrun_change", args=[run.pk]),
-                run.pk,
-            ),
-            run.get_status_display(),
-            run.get_trigger_display(),
-            "changes" if run.is_incremental else "full",
-            run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-            f"{run.duration:.1f} s" if run.duration is not None else "-",
-            f"{run.count_new} new, {run.count_updated} updated, {run.count_deactivated} "
-            f"deactivated, {run.count_reactivated} reactivated, {run.count_skipped} staff skipped, "
-            f"{run.count_errors} errors",
-        )
-        for run in runs
-    ]
-    return _table(["Run", "Status", "Trigger", "Read", "Started", "Took", "Counts"], rows)
-
-
 @admin.register(IdentitySource)
 class IdentitySourceAdmin(ServiceAdmin):
     form = IdentitySourceForm
@@ -261,7 +210,7 @@ class IdentitySourceAdmin(ServiceAdmin):
             )
             for name in MAPPED_ATTRIBUTES
         ]
-        return _table(["Attribute", "Provider field", ""], rows)
+        return table(["Attribute", "Provider field", ""], rows)
 
     @display(description="Departments in the provider")
     def departments_panel(self, obj: IdentitySource) -> str:
@@ -269,7 +218,7 @@ class IdentitySourceAdmin(ServiceAdmin):
 
     @display(description="History")
     def runs_panel(self, obj: IdentitySource) -> str:
-        return _runs_table(obj.runs.all()[:SHOWN])
+        return runs_table(obj.runs.all()[:SHOWN])
 
     def _press(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         if not self.has_change_permission(request):
@@ -291,11 +240,13 @@ class IdentitySourceAdmin(ServiceAdmin):
             return TemplateResponse(request, TEMPLATE, context)
         try:
             if name == "test":
-                result = idp_services.test_connection(source, by=request.user)
+                result = idp_services.test_connection(source, by=acting_person(request))
                 level = messages.SUCCESS if result.ok else messages.ERROR
                 self.message_user(request, result.message, level)
                 return HttpResponseRedirect(change_url)
-            run = idp_services.run_sync(source, by=request.user, dry_run=name == "dry_run")
+            run = idp_services.run_sync(
+                source, by=acting_person(request), dry_run=name == "dry_run"
+            )
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(change_url)
@@ -316,147 +267,4 @@ class IdentitySourceAdmin(ServiceAdmin):
         return self._press(request, object_id, "dry_run")
 
     def delete_model(self, request: HttpRequest, obj: IdentitySource) -> None:
-        idp_services.delete_source(obj, by=request.user)
-
-
-@admin.register(SyncRun)
-class SyncRunAdmin(ModelAdmin):
-    list_display = ("__str__", "source", "status", "trigger", "started_at", "took", "summary")
-    list_filter = ("status", "trigger", "source")
-    list_select_related = ("source",)
-    actions_detail = ("confirm_detail", "approve_detail", "reject_detail")
-    fields = (
-        "source",
-        "status",
-        "trigger",
-        "started_at",
-        "finished_at",
-        "summary_panel",
-        "preview_panel",
-        "linked_panel",
-        "conflicts_panel",
-        "errors_panel",
-        "decided_by",
-        "decided_at",
-        "invite_note",
-        "error_message",
-    )
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @display(description="Took")
-    def took(self, obj: SyncRun) -> str:
-        return f"{obj.duration:.1f} s" if obj.duration is not None else "-"
-
-    @display(description="Counts")
-    def summary(self, obj: SyncRun) -> str:
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in obj.counts.items() if v)
-
-    @display(description="Counts")
-    def summary_panel(self, obj: SyncRun) -> str:
-        rows = [(k.replace("_", " "), v) for k, v in obj.counts.items()]
-        rows.append(("deactivation limit", obj.deactivation_threshold))
-        rows.append(("read", "changes only" if obj.is_incremental else "everything"))
-        return _table(["", "People"], rows)
-
-    @display(description="Preview (first rows of each kind)")
-    def preview_panel(self, obj: SyncRun) -> str:
-        if not obj.job_id:
-            return "-"
-        from provisioning.imports import selectors
-
-        rows = []
-        for kind in ("new", "update", "deactivate", "reactivate", "error"):
-            for n, entry in enumerate(selectors.iter_import_rows(obj.job, [kind])):
-                if n >= SHOWN:
-                    break
-                changes = entry.get("changes") or {}
-                detail = "; ".join(
-                    f"{field}: {old or '—'} → {new or '—'}" for field, (old, new) in changes.items()
-                ) or "; ".join(e["message"] for e in entry.get("errors", []))
-                rows.append((kind, entry.get("email", ""), detail))
-        return _table(["Change", "Email", "Detail"], rows)
-
-    @display(description="Already in Roster: linked, not duplicated")
-    def linked_panel(self, obj: SyncRun) -> str:
-        return _table(["Email", "Came from"], [(e["email"], e["from"]) for e in obj.linked[:SHOWN]])
-
-    @display(description="Held by another source (left alone)")
-    def conflicts_panel(self, obj: SyncRun) -> str:
-        return _table(
-            ["Email", "Source"], [(e["email"], e["source"]) for e in obj.conflicts[:SHOWN]]
-        )
-
-    @display(description="Errors")
-    def errors_panel(self, obj: SyncRun) -> str:
-        return _table(
-            ["Email", "Problem"], [(e["email"], e["message"]) for e in obj.errors[:SHOWN]]
-        )
-
-    def _decide(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
-        if not request.user.has_perm("provisioning.change_identitysource"):
-            raise PermissionDenied
-        run = self.get_object(request, unquote(object_id))
-        if run is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        url = reverse("admin:provisioning_syncrun_change", args=[run.pk])
-        titles = {"confirm": "Confirm and import", "approve": "Approve", "reject": "Reject"}
-        invite_form = InviteForm(request.POST or None) if name == "confirm" else None
-        posted = request.method == "POST" and request.POST.get("confirm") == "yes"
-        if not posted or (invite_form is not None and not invite_form.is_valid()):
-            affected = list(idp_services.deactivations_of(run))
-            context = {
-                **self.admin_site.each_context(request),
-                "title": f"{titles[name]}: run #{run.pk} of {run.source.name}?",
-                "opts": self.opts,
-                "question": f"{titles[name]} run #{run.pk} of {run.source}: {self.summary(run)}.",
-                "button": titles[name],
-                "cancel_url": url,
-                "invite_form": invite_form,
-                "affected": affected[:200],
-                "affected_total": len(affected),
-                "affected_more": len(affected) > 200,
-            }
-            return TemplateResponse(request, TEMPLATE, context)
-        try:
-            if name == "confirm":
-                assert invite_form is not None
-                run = idp_services.confirm_first_run(
-                    run,
-                    by=request.user,
-                    invite_mode=invite_form.cleaned_data["invite_mode"],
-                    invite_at=invite_form.cleaned_data.get("invite_at"),
-                )
-            elif name == "approve":
-                run = idp_services.approve_run(run, by=request.user)
-            else:
-                run = idp_services.reject_run(run, by=request.user)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(url)
-        level = messages.ERROR if run.status == SyncRun.Status.FAILED else messages.SUCCESS
-        self.message_user(request, f"Run #{run.pk}: {run.get_status_display()}.", level)
-        return HttpResponseRedirect(url)
-
-    @action(description="Confirm first run", url_path="confirm", permissions=["decide"])
-    def confirm_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._decide(request, object_id, "confirm")
-
-    @action(description="Approve", url_path="approve", permissions=["decide"])
-    def approve_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._decide(request, object_id, "approve")
-
-    @action(description="Reject", url_path="reject", permissions=["decide"])
-    def reject_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._decide(request, object_id, "reject")
-
-    def has_decide_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("provisioning.change_identitysource")
-
-
-__all__ = ["IdentitySourceAdmin", "SyncRunAdmin"]
+        idp_services.delete_source(obj, by=acting_person(request))

@@ -1,0 +1,137 @@
+"""Planning step 2, attributes: validate each value a record carries (lengths, the
+email rules, phone numbers), then diff it against the matched person, including
+whether the record (re)activates or deactivates them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.phones import InvalidPhoneNumber, normalise_phone
+from accounts.services import email_problem
+from provisioning.reconcile.plan import PlanOptions
+from provisioning.reconcile.snapshot import (
+    CLAIMED,
+    DEACTIVATED,
+    FIELD_POS,
+    FIRST,
+    FULL,
+    LAST,
+    PHONE,
+    STATUS,
+    Snapshot,
+)
+from provisioning.reconcile.work import ErrorFn, Work
+
+# Person attributes a record sets directly, in display order.
+TEXT_FIELDS = (
+    "email",
+    "external_id",
+    "first_name",
+    "last_name",
+    "full_name",
+    "job_title",
+    "department",
+    "phone_number",
+    "location",
+)
+
+
+def plan_attributes(
+    works: list[Work],
+    snapshot: Snapshot,
+    options: PlanOptions,
+    error: ErrorFn,
+    labels: dict[str, str],
+) -> None:
+    """Set each record's changes, display name and new status, or its errors."""
+    attrs = options.attributes
+    people = snapshot.people
+    phone_cache: dict[str, str | InvalidPhoneNumber] = {}
+    max_lengths = snapshot.max_lengths
+    text_fields = [f for f in TEXT_FIELDS if f in attrs]
+    names_given = "first_name" in attrs or "last_name" in attrs
+    for work in works:
+        record = work.record
+        for attribute, message in record.problems:
+            error(work, attribute, message)
+        values: dict[str, Any] = {}
+        for name in text_fields:
+            value = work.email if name == "email" else getattr(record, name)
+            limit = max_lengths.get(name)
+            if limit and len(value) > limit:
+                error(
+                    work,
+                    name,
+                    f"This is {len(value):,} characters long; {labels[name]} holds at most "
+                    f"{limit:,}.",
+                )
+                continue
+            values[name] = value
+        if work.email and "email" in values:
+            problem = email_problem(work.email, allowed_domains=snapshot.allowed_domains)
+            if problem:
+                error(work, "email", problem)
+        existing = people[work.pid] if work.pid is not None else None
+        if values.get("phone_number"):
+            raw = values["phone_number"]
+            compact = raw.replace(" ", "")
+            if existing is not None and compact == existing[PHONE]:
+                values["phone_number"] = existing[PHONE]
+            else:
+                cached = phone_cache.get(raw)
+                if cached is None:
+                    try:
+                        cached = normalise_phone(raw)
+                    except InvalidPhoneNumber as exc:
+                        cached = exc
+                    if len(phone_cache) < 5_000:  # shared numbers repeat; most do not
+                        phone_cache[raw] = cached
+                if isinstance(cached, InvalidPhoneNumber):
+                    error(work, "phone_number", str(cached))
+                else:
+                    values["phone_number"] = cached
+        if "external_id" in values and not values["external_id"]:
+            # A blank ID never clears one Roster already holds.
+            del values["external_id"]
+        if existing is None:
+            first = values.get("first_name", "")
+            last = values.get("last_name", "")
+            if not values.get("full_name"):
+                values["full_name"] = f"{first} {last}".strip()
+            work.name = values["full_name"] or work.email
+            work.changes = {
+                name: [None, value] for name, value in values.items() if value not in ("", None)
+            }
+            if "external_id" in values:
+                values["external_id"] = values["external_id"] or None
+        else:
+            if not values.get("full_name"):
+                # Like update_person: a blank or automatic full name follows the
+                # first and last names; one typed by hand is kept.
+                first = values.get("first_name", existing[FIRST])
+                last = values.get("last_name", existing[LAST])
+                old_auto = f"{existing[FIRST]} {existing[LAST]}".strip()
+                if "full_name" in values or (
+                    names_given and (not existing[FULL] or existing[FULL] == old_auto)
+                ):
+                    values["full_name"] = f"{first} {last}".strip()
+            changes = {}
+            for name, value in values.items():
+                old = existing[FIELD_POS[name]]
+                if old is None:
+                    old = None if name == "external_id" else ""
+                if old != value:
+                    changes[name] = [old, value]
+            work.changes = changes
+            work.name = values.get("full_name") or existing[FULL] or work.email
+            if record.is_active is not None:
+                deactivated = existing[STATUS] == DEACTIVATED
+                if record.is_active and deactivated:
+                    work.status = "active" if existing[CLAIMED] else "staged"
+                elif not record.is_active and not deactivated:
+                    if options.actor_id is not None and work.pid == options.actor_id:
+                        error(work, "is_active", "You cannot deactivate your own account.")
+                    else:
+                        work.status = DEACTIVATED
+        if existing is None and record.is_active is False:
+            work.status = DEACTIVATED
