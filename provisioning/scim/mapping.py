@@ -197,7 +197,7 @@ def diff(snapshot: Mapping[str, Any], state: Mapping[str, Any]) -> list[str]:
 
 def patch_operations(state: Mapping[str, Any], changed: list[str]) -> list[dict[str, Any]]:
     """Return RFC 7644 PATCH operations that bring the remote user to ``state``."""
-    ops = []
+    ops: list[dict[str, Any]] = []
     for key in changed:
         if key not in state:
             ops.append({"op": "remove", "path": key})

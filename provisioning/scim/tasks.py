@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from provisioning.scim import services
+from provisioning.scim.client import ScimError
 
 
 @shared_task(name="provisioning.scim.push_target", ignore_result=True)
@@ -29,7 +30,7 @@ def sync_target_task(target_id: int, run_id: int) -> None:
     """Match remote users, then push everyone in scope with several workers at once."""
     try:
         services.sync_target(target_id, run_id=run_id)
-    except services.ScimError:
+    except ScimError:
         push_target_task.apply_async((target_id, run_id), countdown=30)
         return
     for _ in range(max(0, int(getattr(settings, "SCIM_PUSH_FANOUT", 4)) - 1)):

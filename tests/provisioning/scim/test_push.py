@@ -9,6 +9,8 @@ from accounts.actors import SYSTEM
 from accounts.models import Person
 from provisioning.scim import mapping, push, selectors, services
 from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
+from provisioning.scim.push.claim import load_claimed
+from provisioning.scim.push.loop import push_batch
 from provisioning.scim.tasks import sync_target_task
 from tests.factories import PersonFactory
 from tests.provisioning.scim.conftest import raw_client, remote_users
@@ -237,8 +239,8 @@ def test_a_conflict_on_create_adopts_the_existing_user(make_target, tenant, acto
     with raw_client(tenant) as c:
         engine = push.PushEngine(target, c, outcome)
         claimed = push.claim(target, 10)
-        work = push._load(target, [(i, False) for i, _ in claimed])
-        push._push_batch(target, engine, work, outcome)
+        work = load_claimed(target, [(i, False) for i, _ in claimed])
+        push_batch(target, engine, work, outcome)
         methods = [s.method for s in c.sent]
 
     assert methods == ["POST", "GET", "PATCH"]

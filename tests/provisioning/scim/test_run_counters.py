@@ -9,6 +9,7 @@ from accounts import services as people
 from accounts.actors import SYSTEM
 from provisioning.scim import mapping, push, services
 from provisioning.scim.models import ScimRun
+from provisioning.scim.push.runs import changes_run_id
 from tests.factories import PersonFactory
 from tests.provisioning.scim.conftest import raw_client
 from tests.provisioning.scim.test_push import enable
@@ -28,7 +29,7 @@ def test_changes_run_knows_its_total_before_pushing(make_target, tenant, actor):
     for person in staff:
         people.update_person(person, job_title="Engineer", by=SYSTEM)
 
-    run_id = push._changes_run_id(target)
+    run_id = changes_run_id(target)
     run = ScimRun.objects.get(pk=run_id)
     assert (run.kind, run.total, run.done) == ("changes", 3, 0)
 

@@ -1,4 +1,4 @@
-"""The HTTP edge to a downstream SCIM 2.0 service. No ORM: dataclasses in, dataclasses out.
+"""ScimClient: one target's HTTP session, its discovery, and its user requests.
 
 Built on scim2-client (over httpx2) with scim2-models validating every
 payload Roster sends. The engine's ``request`` is wrapped so that every
@@ -9,12 +9,8 @@ whether retrying can help and how long the server asked to wait.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
-from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx2
 from scim2_client.client import describe_resource_models
@@ -31,144 +27,21 @@ from scim2_models import (
 )
 
 from provisioning.edge_errors import explain_unreachable
+from provisioning.scim.client.errors import NotFound, ScimError, error_from_response
+from provisioning.scim.client.oauth import authorization
+from provisioning.scim.client.values import BulkOutcome, Capabilities, Credentials, RemoteUser, Sent
 
 ScimUser = User[EnterpriseUser]
-# Statuses worth retrying (RFC 7231 408, RFC 6585 429, 5xx); any other 4xx
-# is permanent for that request.
-TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
 DEFAULT_TIMEOUT = httpx2.Timeout(20.0, connect=5.0)
 
 
-_DISCOVERY = ("/ServiceProviderConfig", "/ResourceTypes", "/Schemas")
+def _raw(result: object) -> dict[str, Any]:
+    """Return the JSON object scim2-client hands back with ``check_response_payload=False``.
 
-
-def _status_hint(method: str, url: str, status: int) -> str:
-    """What an administrator can do about ``status``; "" where the push handles it."""
-    if status == 401:
-        return (
-            "The target did not accept Roster's credentials: enter its current token "
-            "(or OAuth client)."
-        )
-    if status == 403:
-        return "The credentials may not manage users on the target: give them that right."
-    if status == 404 and (url.endswith(_DISCOVERY) or (method == "GET" and url == "/Users")):
-        return "Check the base URL: it must be the target's SCIM root (often …/scim/v2)."
-    if status >= 500:
-        return "The target failed on its side: if this persists, check its status with its owner."
-    return ""
-
-
-class ScimError(Exception):
-    """A request the target refused or that could not be completed."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        retry_after: float | None = None,
-        transient: bool = True,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.retry_after = retry_after
-        self.transient = transient
-
-
-class Conflict(ScimError):
-    """409: the user already exists (or an ETag mismatch)."""
-
-
-class NotFound(ScimError):
-    """404: the remote user is gone."""
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """How to authenticate: a bearer token, or OAuth 2.0 client credentials."""
-
-    bearer_token: str = ""
-    token_url: str = ""
-    client_id: str = ""
-    client_secret: str = ""
-    scope: str = ""
-
-    def __repr__(self) -> str:  # never let a secret reach a log line
-        hidden = "***" if self.bearer_token else ""
-        return f"Credentials(bearer={hidden}, client_id={self.client_id!r})"
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a target's /ServiceProviderConfig (and friends) advertise."""
-
-    patch: bool = True
-    bulk: bool = False
-    bulk_max_operations: int = 0
-    bulk_max_payload_size: int = 0
-    filter: bool = True
-    filter_max_results: int = 0
-    etag: bool = False
-    sort: bool = False
-    authentication_schemes: list[str] = field(default_factory=list)
-    resource_types: list[str] = field(default_factory=list)
-    schemas: list[str] = field(default_factory=list)
-    users_endpoint: str = "/Users"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> Capabilities:
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in (data or {}).items() if k in known})
-
-
-@dataclass(frozen=True)
-class RemoteUser:
-    """A user as the target holds it."""
-
-    id: str
-    user_name: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class BulkOutcome:
-    """The result of one operation of a Bulk request."""
-
-    key: str
-    status: int
-    remote_id: str | None
-    error: str
-
-
-@dataclass
-class Sent:
-    """A request as it went (or would go) on the wire: for counting and dry runs."""
-
-    method: str
-    path: str
-    body: Any = None
-    params: Any = None
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-_token_cache: dict[tuple[str, str, str], tuple[str, float]] = {}
-_token_lock = threading.Lock()
+    Its annotations list the parsed models too, since they do not tell that
+    flag's value apart; unchecked, the engine returns the decoded body as is.
+    """
+    return cast(dict[str, Any], result)
 
 
 class _Engine(SyncSCIMClient):
@@ -242,57 +115,10 @@ class ScimClient:
 
     # --- transport -----------------------------------------------------------
 
-    def _authorization(self, *, refresh: bool = False) -> str | None:
-        creds = self.credentials
-        if creds.bearer_token:
-            return f"Bearer {creds.bearer_token}"
-        if not creds.token_url:
-            return None
-        key = (creds.token_url, creds.client_id, creds.scope)
-        with _token_lock:
-            cached = _token_cache.get(key)
-            if cached and cached[1] > time.time() + 30 and not refresh:
-                return f"Bearer {cached[0]}"
-        data = {"grant_type": "client_credentials", "client_id": creds.client_id}
-        if creds.scope:
-            data["scope"] = creds.scope
-        try:
-            response = self.http.post(
-                creds.token_url, data=data, auth=(creds.client_id, creds.client_secret)
-            )
-        except httpx2.RequestError as exc:
-            raise ScimError(
-                f"Could not get an OAuth token. {explain_unreachable(exc, 'the token endpoint')}"
-            ) from exc
-        if response.status_code != 200:
-            hint = (
-                " Check the client ID, client secret and scope."
-                if response.status_code in (400, 401, 403)
-                else " Check the OAuth token URL."
-                if response.status_code == 404
-                else ""
-            )
-            raise ScimError(
-                f"The OAuth token endpoint answered {response.status_code}.{hint}",
-                status=response.status_code,
-                transient=response.status_code >= 500,
-            )
-        try:
-            body = response.json()
-            token = str(body["access_token"])
-            expires_in = float(body.get("expires_in", 3600))
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise ScimError(
-                "The OAuth token endpoint did not answer with an access token.", transient=False
-            ) from exc
-        with _token_lock:
-            _token_cache[key] = (token, time.time() + expires_in)
-        return f"Bearer {token}"
-
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
         headers = dict(kwargs.pop("headers", None) or {})
         for attempt in (1, 2):
-            auth = self._authorization(refresh=attempt == 2)
+            auth = authorization(self.http, self.credentials, refresh=attempt == 2)
             if auth:
                 headers["Authorization"] = auth
             if self.before_request is not None:
@@ -313,32 +139,7 @@ class ScimClient:
             break
         if response.status_code < 400:
             return response
-        raise self._error(method, url, response)
-
-    @staticmethod
-    def _error(method: str, url: str, response: httpx2.Response) -> ScimError:
-        status = response.status_code
-        detail = ""
-        try:
-            body = response.json()
-            if isinstance(body, dict):
-                detail = str(body.get("detail") or body.get("scimType") or "")
-        except ValueError:
-            detail = ""
-        message = f"{method} {url} answered {status}" + (f": {detail}" if detail else ".")
-        hint = _status_hint(method, url, status)
-        if hint:
-            message = f"{message.rstrip('.')}. {hint}"
-        kwargs = {
-            "status": status,
-            "retry_after": _retry_after(response.headers.get("Retry-After")),
-            "transient": status in TRANSIENT_STATUSES,
-        }
-        if status == 409:
-            return Conflict(message, **kwargs)
-        if status == 404:
-            return NotFound(message, **kwargs)
-        return ScimError(message, **kwargs)
+        raise error_from_response(method, url, response)
 
     # --- discovery -------------------------------------------------------------
 
@@ -417,13 +218,15 @@ class ScimClient:
         """Yield every remote user, one page request at a time (sorted, so pages are stable)."""
         start = 1
         while True:
-            params = SearchRequest(
+            params: SearchRequest[Any] = SearchRequest(
                 start_index=start,
                 count=page_size,
-                sort_by="userName" if self.capabilities.sort else None,
+                # scim2-models parses an attribute path from a string (its own
+                # docs pass one); its annotation names only the parsed type.
+                sort_by="userName" if self.capabilities.sort else None,  # type: ignore[arg-type]
             )
-            page = self.engine.query(
-                ScimUser, query_parameters=params, check_response_payload=False
+            page = _raw(
+                self.engine.query(ScimUser, query_parameters=params, check_response_payload=False)
             )
             resources = page.get("Resources") or []
             for item in resources:
@@ -436,24 +239,29 @@ class ScimClient:
     def find_user(self, user_name: str) -> RemoteUser | None:
         """Return the remote user whose userName equals ``user_name``, or None."""
         quoted = user_name.replace("\\", "\\\\").replace('"', '\\"')
-        page = self.engine.query(
-            ScimUser,
-            query_parameters=SearchRequest(filter=f'userName eq "{quoted}"'),
-            check_response_payload=False,
+        # scim2-models parses a filter from a string (its own docs pass one);
+        # its annotation names only the parsed type.
+        params: SearchRequest[Any] = SearchRequest(
+            filter=f'userName eq "{quoted}"'  # type: ignore[arg-type]
+        )
+        page = _raw(
+            self.engine.query(ScimUser, query_parameters=params, check_response_payload=False)
         )
         resources = page.get("Resources") or []
         return self._user(resources[0]) if resources else None
 
     def get_user(self, remote_id: str) -> RemoteUser:
         """Return one remote user. Raises NotFound."""
-        return self._user(self.engine.query(ScimUser, remote_id, check_response_payload=False))
+        return self._user(
+            _raw(self.engine.query(ScimUser, remote_id, check_response_payload=False))
+        )
 
     def create_user(self, payload: dict[str, Any]) -> RemoteUser:
         """POST a new user. Raises Conflict when it already exists."""
         created = self.engine.create(
             ScimUser, ScimUser.model_validate(payload), check_response_payload=False
         )
-        return self._user(created)
+        return self._user(_raw(created))
 
     def patch_user(self, remote_id: str, operations: list[dict[str, Any]]) -> None:
         """PATCH only the given operations onto a remote user. Raises NotFound."""
@@ -488,7 +296,7 @@ class ScimClient:
                 }
             )
         request = {"schemas": [BulkRequest.__schema__], "Operations": operations}
-        body = (
+        body = _raw(
             self.engine.bulk(request, check_request_payload=False, check_response_payload=False)
             or {}
         )

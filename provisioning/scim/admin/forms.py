@@ -1,0 +1,123 @@
+"""The SCIM target's settings form: secrets write-only, scopes as lists, saved through services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.html import format_html
+
+from accounts.exceptions import DomainError
+from provisioning.scim import mapping, services
+from provisioning.scim.exceptions import InvalidTarget
+from provisioning.scim.models import ScimTarget
+
+SCOPES = ("scope_departments", "scope_locations", "scope_statuses", "scope_sources")
+
+
+class ScimTargetForm(forms.ModelForm):
+    base_url = forms.URLField(
+        label="Base URL", assume_scheme="https", help_text="e.g. https://example.com/scim/v2"
+    )
+    oauth_token_url = forms.URLField(label="OAuth token URL", required=False, assume_scheme="https")
+    token = forms.CharField(
+        label="Bearer token",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Write-only: stored encrypted, never shown. Leave empty to keep the current "
+        "one; enter it again when the base URL moves to another host.",
+    )
+    oauth_client_secret = forms.CharField(
+        label="OAuth client secret",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Write-only: stored encrypted, never shown. Leave empty to keep the current "
+        "one; enter it again when the token URL or base URL moves to another host.",
+    )
+    scope_departments = forms.CharField(
+        required=False, help_text="Comma-separated; empty means every department."
+    )
+    scope_locations = forms.CharField(
+        required=False, help_text="Comma-separated; empty means every location."
+    )
+    scope_statuses = forms.MultipleChoiceField(
+        required=False,
+        choices=ScimTarget._meta.apps.get_model("accounts", "Person").Status.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked means every status.",
+    )
+    scope_sources = forms.MultipleChoiceField(
+        required=False,
+        choices=ScimTarget._meta.apps.get_model("accounts", "Person").Source.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked means every source.",
+    )
+    attribute_mapping = forms.JSONField(
+        required=False,
+        help_text=format_html(
+            "Overrides of the default mapping, e.g. {}. Defaults: {}",
+            '{"title": "department", "nickName": "first_name"}',
+            ", ".join(f"{k} = {v}" for k, v in mapping.DEFAULT_MAPPING.items()),
+        ),
+    )
+
+    class Meta:
+        model = ScimTarget
+        fields = [
+            "name",
+            "base_url",
+            "auth_method",
+            "token",
+            "oauth_token_url",
+            "oauth_client_id",
+            "oauth_client_secret",
+            "oauth_scope",
+            *SCOPES,
+            "deactivation",
+            "rate_limit",
+            "pause_after_failures",
+            "attribute_mapping",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in ("scope_departments", "scope_locations"):
+                self.initial[name] = ", ".join(getattr(self.instance, name) or [])
+
+    def _split(self, name: str) -> list[str]:
+        raw = self.cleaned_data.get(name) or ""
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
+    def clean_scope_departments(self) -> list[str]:
+        return self._split("scope_departments")
+
+    def clean_scope_locations(self) -> list[str]:
+        return self._split("scope_locations")
+
+    def clean_attribute_mapping(self) -> dict[str, str]:
+        return self.cleaned_data.get("attribute_mapping") or {}
+
+    def _post_clean(self) -> None:
+        # Validation belongs to the service; skip the model's full_clean.
+        pass
+
+    def save_through_services(self, *, by: Any) -> ScimTarget:
+        data = dict(self.cleaned_data)
+        token = data.pop("token", "")
+        secret = data.pop("oauth_client_secret", "")
+        data = {k: v for k, v in data.items() if k in services.EDITABLE}
+        if self.instance.pk:
+            return services.update_target(
+                self.instance, by=by, token=token, oauth_client_secret=secret, **data
+            )
+        name, url = data.pop("name"), data.pop("base_url")
+        return services.create_target(
+            name=name, base_url=url, by=by, token=token, oauth_client_secret=secret, **data
+        )
+
+    def show_domain_error(self, exc: DomainError) -> None:
+        errors = exc.errors if isinstance(exc, InvalidTarget) else {None: exc.message}
+        for name, message in errors.items():
+            self.add_error(name if name in self.fields else None, message)
