@@ -8,19 +8,21 @@ admin apply (accounts.roles); services check them again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, cast
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.actors import signed_in
 from accounts.idempotency import HEADER, IdempotentPostMixin
 from accounts.invitations import invite_person, remind_person, revoke_invitation
 from accounts.models import Invitation, LifecycleEvent, Person
@@ -43,7 +45,9 @@ class ApiSchema(openapi.AutoSchema):
     """Name nested serializers after their API: ``PersonCreateApi.InputSerializer``
     becomes the component ``PersonCreateInput``, so components never clash."""
 
-    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+    def get_serializer_name(
+        self, serializer: Any, direction: Literal["request", "response"]
+    ) -> str:
         name = super().get_serializer_name(serializer, direction)
         outer, _, inner = type(serializer).__qualname__.rpartition(".")
         if outer:
@@ -59,6 +63,9 @@ class ApiView(IdempotentPostMixin, APIView):
     capability = ""
     # Cursor pagination order, read by portal.api.IdCursorPagination.
     cursor_ordering = "id"
+    # What act() reads and shows; each API declares its own.
+    InputSerializer: type[serializers.BaseSerializer[Any]]
+    OutputSerializer: type[serializers.BaseSerializer[Any]]
 
     def act(
         self, subject: Any, service: Any, *, status_code: int = status.HTTP_200_OK, **fixed: Any
@@ -66,11 +73,14 @@ class ApiView(IdempotentPostMixin, APIView):
         """Validate the body, call ``service(subject, by=…, **fixed, **body)``, show its result."""
         data = self.InputSerializer(data=self.request.data)
         data.is_valid(raise_exception=True)
-        result = service(subject, by=self.request.user, **fixed, **data.validated_data)
+        result = service(subject, by=signed_in(self.request), **fixed, **data.validated_data)
         return Response(self.OutputSerializer(result).data, status=status_code)
 
     def paginate(self, queryset: QuerySet[Any], serializer_class: type) -> Response:
-        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+        # APISettings imports the dotted path it holds; the stubs type the raw
+        # setting (str | None).
+        paginator_class = cast(type[BasePagination], api_settings.DEFAULT_PAGINATION_CLASS)
+        paginator = paginator_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
@@ -140,7 +150,9 @@ class PersonOutputSerializer(serializers.Serializer):
     location = serializers.CharField()
     status = serializers.ChoiceField(choices=Person.Status.choices)
     status_label = serializers.CharField(source="get_status_display")
-    source = serializers.ChoiceField(choices=Person.Source.choices)
+    # DRF's metaclass moves declared fields off the class; its stubs take this
+    # one for an override of Field.source.
+    source = serializers.ChoiceField(choices=Person.Source.choices)  # type: ignore[assignment]
     role = serializers.CharField()
     claimed_at = serializers.DateTimeField(allow_null=True)
     deactivated_at = serializers.DateTimeField(allow_null=True)
@@ -198,7 +210,11 @@ class PersonListApi(ApiView):
         status = serializers.ChoiceField(choices=Person.Status.choices, required=False)
         department = serializers.CharField(max_length=200, required=False)
         location = serializers.CharField(max_length=200, required=False)
-        source = serializers.ChoiceField(choices=Person.Source.choices, required=False)
+        # DRF's metaclass moves declared fields off the class; its stubs take
+        # this one for an override of Field.source.
+        source = serializers.ChoiceField(  # type: ignore[assignment]
+            choices=Person.Source.choices, required=False
+        )
         manager_id = serializers.IntegerField(min_value=1, required=False)
         search = serializers.CharField(max_length=200, required=False)
 
@@ -245,7 +261,7 @@ class PersonCreateApi(ApiView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         person = services.create_person(
-            by=request.user, source=Person.Source.API, **data.validated_data
+            by=signed_in(request), source=Person.Source.API, **data.validated_data
         )
         return Response(self.OutputSerializer(person).data, status=status.HTTP_201_CREATED)
 
@@ -369,7 +385,7 @@ class PersonDeleteApi(ApiView):
         person = _person(person_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        deleted_id = services.delete_person(person, by=request.user, **data.validated_data)
+        deleted_id = services.delete_person(person, by=signed_in(request), **data.validated_data)
         return Response(self.OutputSerializer({"id": deleted_id, "deleted": True}).data)
 
 

@@ -161,7 +161,10 @@ class LifecycleActionsMixin(_PersonAdmin):
             raise PermissionDenied
         person = self.get_object(request, unquote(object_id))
         if person is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # django-stubs leave out this private helper of ModelAdmin.
+            return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, self.opts, object_id
+            )
         change_url = reverse("admin:accounts_person_change", args=[person.pk])
         reason_form = DeactivateForm(request.POST if request.method == "POST" else None)
         kwargs: dict[str, Any] = {}

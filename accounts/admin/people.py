@@ -31,11 +31,8 @@ from accounts.admin_views import (
     RosterPaginator,
 )
 from accounts.forms import PersonForm
-from accounts.invitations.admin import (
-    DeliveryFailedFilter,
-    InvitationAdminMixin,
-    InvitedForFilter,
-)
+from accounts.invitations.admin import InvitationAdminMixin
+from accounts.invitations.admin_forms import DeliveryFailedFilter, InvitedForFilter
 from accounts.models import Person
 
 REPORTS_SHOWN = 50

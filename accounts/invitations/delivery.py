@@ -97,7 +97,12 @@ def _claim(delivery_ids: Sequence[int], now: datetime) -> dict[int, str]:
         return {}
     connection = connections[Delivery.objects.db]
     ops = connection.ops
-    column = {f.name: ops.quote_name(f.column) for f in Delivery._meta.concrete_fields}
+    # Every concrete field has a column (that is what makes it concrete).
+    column = {
+        f.name: ops.quote_name(f.column)
+        for f in Delivery._meta.concrete_fields
+        if f.column is not None
+    }
     each = ", ".join(["%s"] * len(tokens))
     sql = (
         f"UPDATE {ops.quote_name(Delivery._meta.db_table)} SET "
