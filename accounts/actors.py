@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
+
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+
     from accounts.models import Person
 
 
@@ -36,3 +41,19 @@ def describe(by: Person | Actor) -> tuple[str, str, Person | None]:
 
 def role_of(by: Person | Actor) -> str:
     return by.role
+
+
+def signed_in(request: HttpRequest | Request) -> Person:
+    """Return the person signed in to ``request``; raise PermissionDenied for anyone else.
+
+    Admin pages and API views run only for a signed-in person (the admin site
+    and the API's permission classes check that first), so an anonymous
+    visitor never gets this far; this states the guarantee for the services
+    that take the person as ``by``.
+    """
+    from django.contrib.auth.models import AnonymousUser
+
+    user = request.user
+    if isinstance(user, AnonymousUser):
+        raise PermissionDenied
+    return user

@@ -105,7 +105,10 @@ def cached_values(field: str) -> list[str]:
             .distinct()
         )
 
-    return cache.get_or_set(f"roster:admin:person-{field}-values", load, CHOICES_TTL_SECONDS)
+    values: list[str] | None = cache.get_or_set(
+        f"roster:admin:person-{field}-values", load, CHOICES_TTL_SECONDS
+    )
+    return values or []
 
 
 class CachedValuesFilter(DropdownFilter):

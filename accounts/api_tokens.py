@@ -29,7 +29,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 from unfold.admin import ModelAdmin
 
-from accounts.actors import Actor, describe
+from accounts.actors import Actor, describe, signed_in
 from accounts.audit import SET, record_setting_event
 from accounts.exceptions import InvalidPerson
 from accounts.models import ApiToken, LifecycleEvent, Person
@@ -222,7 +222,8 @@ class ApiTokenForm(forms.ModelForm):
         fields = ["person", "name"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.instance.pk is None:
             for name, problem in token_problems(
                 cleaned.get("person"), cleaned.get("name") or ""
@@ -271,7 +272,7 @@ class ApiTokenAdmin(ModelAdmin):
         if change:
             return
         issued = issue_api_token(
-            form.cleaned_data["person"], name=form.cleaned_data["name"], by=request.user
+            form.cleaned_data["person"], name=form.cleaned_data["name"], by=signed_in(request)
         )
         obj.pk = issued.api_token.pk
         obj.prefix = issued.api_token.prefix
@@ -291,6 +292,6 @@ class ApiTokenAdmin(ModelAdmin):
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         names = []
         for api_token in queryset.select_related("person"):
-            revoke_api_token(api_token, by=request.user)
+            revoke_api_token(api_token, by=signed_in(request))
             names.append(f"{api_token.name} ({api_token.person})")
         messages.success(request, f"Revoked: {', '.join(names)}.")

@@ -26,7 +26,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -36,6 +36,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from accounts.actors import signed_in
 from accounts.exceptions import DomainError
 from accounts.models import IdempotencyKey, Person
 
@@ -190,7 +191,13 @@ def _jsonable(data: Any) -> Any:
     return json.loads(json.dumps(data, cls=JSONEncoder))
 
 
-class IdempotentPostMixin:
+if TYPE_CHECKING:
+    from rest_framework.views import APIView as _ApiViewBase
+else:
+    _ApiViewBase = object
+
+
+class IdempotentPostMixin(_ApiViewBase):
     """Honour an ``Idempotency-Key`` header on POST, after authentication,
     permission and throttling checks passed (refusals are never stored)."""
 
@@ -198,11 +205,11 @@ class IdempotentPostMixin:
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self._idempotency = None
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)
         key = request.headers.get(HEADER)
         if request.method != "POST" or key is None:
             return
-        outcome = begin_request(request.user, key, request_hash(request))
+        outcome = begin_request(signed_in(request), key, request_hash(request))
         if isinstance(outcome, Replay):
             raise _Replayed(outcome)
         self._idempotency = outcome
@@ -215,7 +222,7 @@ class IdempotentPostMixin:
                 headers={REPLAY_HEADER: "true"},
             )
         try:
-            return super().handle_exception(exc)  # type: ignore[misc]
+            return super().handle_exception(exc)
         except Exception:
             if self._idempotency is not None:
                 release_request(self._idempotency)
@@ -225,7 +232,7 @@ class IdempotentPostMixin:
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
-        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        response = super().finalize_response(request, response, *args, **kwargs)
         record, self._idempotency = self._idempotency, None
         if record is not None:
             finish_request(

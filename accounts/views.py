@@ -51,7 +51,8 @@ class ClaimForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("password1") and data.get("password2") != data.get("password1"):
             self.add_error("password2", "The two passwords differ.")
         if not (data.get("first_name") or "").strip() and not (data.get("last_name") or "").strip():

@@ -196,9 +196,10 @@ class IdCursorPagination(pagination.CursorPagination):
             self._check_position(cursor.position)
         return cursor
 
-    def _check_position(self, position: str) -> None:
+    def _check_position(self, position: str | int) -> None:
         # The position is compared with the ordering column in SQL: it must be
-        # a value of that column, or the query fails.
+        # a value of that column, or the query fails. decode_cursor reads it
+        # from the query string as a str; DRF's stubs say int.
         name = self.ordering[0].lstrip("-") if self.ordering else "id"
         field = self._model._meta.get_field(name)
         try:

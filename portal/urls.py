@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -11,7 +11,7 @@ from portal import sent_mail, views
 from portal.api import api_not_found
 
 # The REST API (docs/api.md); URL names live in the "api" namespace.
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("provisioning.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -41,7 +41,7 @@ def admin_logout(request: HttpRequest) -> HttpResponse:
     return redirect("account_logout", preserve_request=True)
 
 
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Answer 403; inside the admin, in its layout with the pages the role may open.
 
     Staff who follow a link their role does not cover (an Account manager to

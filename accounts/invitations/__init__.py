@@ -5,11 +5,11 @@ Import from here: ``from accounts.invitations import invite_person``.
 
 from accounts.invitations.claims import claim_account
 from accounts.invitations.delivery import (
-    DispatchResult,
-    dispatch_due_invitations,
     send_invitation_email,
+    send_invitation_emails,
     send_test_invitation_email,
 )
+from accounts.invitations.dispatch import DispatchResult, dispatch_due_invitations
 from accounts.invitations.exceptions import (
     AlreadyClaimed,
     InvalidLink,
@@ -22,14 +22,13 @@ from accounts.invitations.invites import (
     InviteResult,
     invite_people,
     invite_person,
-    remind_people,
-    remind_person,
     request_new_link,
     resend_invitation,
     revoke_invitation,
     revoke_open_invitations,
     send_test_invitation,
 )
+from accounts.invitations.reminders import remind_people, remind_person
 from accounts.invitations.selectors import (
     InvitationSummary,
     attach_invitation_columns,
@@ -78,6 +77,7 @@ __all__ = [
     "revoke_invitation",
     "revoke_open_invitations",
     "send_invitation_email",
+    "send_invitation_emails",
     "send_test_invitation",
     "send_test_invitation_email",
 ]

@@ -3,18 +3,18 @@
 ``InvitationAdminMixin`` adds, for people: Invite / Send new link, Remind and
 Revoke on the person page; "Invite selected" and "Remind selected" bulk
 actions; "Invite everyone awaiting invitation" and "Remind all" over the
-filtered list; an Invitation column and filters; and the invitation's
-emails on the person page. Every write calls one accounts.invitations service.
+filtered list; an Invitation column and filters (``admin_forms``); and the
+invitation's emails on the person page. Every write calls one
+accounts.invitations service.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
-from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -25,15 +25,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from unfold.decorators import action, display
 
-from accounts.admin_widgets import UnfoldWidgetsMixin
+from accounts.actors import signed_in
 from accounts.exceptions import DomainError
 from accounts.invitations import (
     InviteResult,
     attach_invitation_columns,
     count_awaiting_invitation,
     count_remindable,
-    filter_delivery_failed,
-    filter_invited_not_claimed_for,
     get_invitation_summary,
     invite_people,
     list_deliveries,
@@ -41,81 +39,30 @@ from accounts.invitations import (
     revoke_invitation,
     send_test_invitation,
 )
+from accounts.invitations.admin_forms import (
+    DeliveryFailedFilter,
+    InvitedForFilter,
+    InviteForm,
+    changelist_filters,
+    changelist_url,
+)
 from accounts.models import Person
+
+if TYPE_CHECKING:
+    _PersonAdmin = admin.ModelAdmin[Person]
+else:
+    _PersonAdmin = object
 
 INVITE = "accounts.add_invitation"
 REMIND = "accounts.change_invitation"
 DELIVERIES_SHOWN = 20
 
 
-class InviteForm(UnfoldWidgetsMixin, forms.Form):
-    """When to send, and an optional personal message."""
-
-    when = forms.ChoiceField(
-        choices=[("now", "Send now"), ("at", "Send at a date and time")],
-        initial="now",
-        widget=forms.RadioSelect,
-    )
-    send_at = forms.DateTimeField(
-        required=False,
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    message = forms.CharField(
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Added to the email, under the greeting.",
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # DateTimeField reads a naive input in the current time zone.
-        self.fields["send_at"].help_text = f"Time zone: {timezone.get_current_timezone_name()}."
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("when") == "at" and not data.get("send_at"):
-            self.add_error("send_at", "Choose the date and time to send at.")
-        return data
-
-    @property
-    def send_time(self) -> datetime | None:
-        return self.cleaned_data["send_at"] if self.cleaned_data["when"] == "at" else None
-
-
-class InvitedForFilter(admin.SimpleListFilter):
-    title = "invited, not claimed"
-    parameter_name = "invited_for"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(str(days), f"For more than {days} days") for days in (3, 7, 14, 30)]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Person]) -> QuerySet[Person]:
-        value = self.value()
-        if value and value.isdigit():
-            return filter_invited_not_claimed_for(queryset, days=int(value))
-        return queryset
-
-
-class DeliveryFailedFilter(admin.SimpleListFilter):
-    title = "invitation email"
-    parameter_name = "invitation_email"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("failed", "Delivery failed")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Person]) -> QuerySet[Person]:
-        if self.value() == "failed":
-            return filter_delivery_failed(queryset)
-        return queryset
-
-
 def _short_date(value: datetime | None) -> str:
     return date_format(timezone.localtime(value), "j M") if value else ""
 
 
-class InvitationAdminMixin:
+class InvitationAdminMixin(_PersonAdmin):
     """Invitation actions, column, filters and person-page panel for PersonAdmin."""
 
     change_form_outer_before_template = "admin/accounts/person/invitation.html"
@@ -130,12 +77,13 @@ class InvitationAdminMixin:
 
     # --- list -------------------------------------------------------------
     def get_changelist_instance(self, request: HttpRequest) -> Any:
-        changelist = super().get_changelist_instance(request)  # type: ignore[misc]
+        changelist = super().get_changelist_instance(request)
         attach_invitation_columns(list(changelist.result_list))
         return changelist
 
     @display(description="Invitation")
     def invitation(self, obj: Person) -> str:
+        # The columns attach_invitation_columns set on each row of the list.
         state = getattr(obj, "invitation_status", None)
         if obj.status == Person.Status.ACTIVE:
             return f"Claimed {_short_date(obj.claimed_at)}" if obj.claimed_at else ""
@@ -145,10 +93,11 @@ class InvitationAdminMixin:
             return "Email failed"
         if state == "scheduled":
             return f"Scheduled {_short_date(getattr(obj, 'invitation_send_at', None))}"
-        parts = [f"Sent {_short_date(obj.invitation_sent_at)}"]
-        if obj.reminders_sent:
-            parts.append(f"{obj.reminders_sent} reminder{'s' if obj.reminders_sent > 1 else ''}")
-        expires = obj.invitation_expires_at
+        parts = [f"Sent {_short_date(getattr(obj, 'invitation_sent_at', None))}"]
+        reminders: int = getattr(obj, "reminders_sent", 0)
+        if reminders:
+            parts.append(f"{reminders} reminder{'s' if reminders > 1 else ''}")
+        expires: datetime | None = getattr(obj, "invitation_expires_at", None)
         if expires and expires <= timezone.now():
             parts.append("expired")
         elif expires:
@@ -175,50 +124,57 @@ class InvitationAdminMixin:
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         context = dict(extra_context or {})
-        person = Person.objects.filter(pk=_int(unquote(object_id))).first()
+        person = _find_person(object_id)
         if person is not None:
             context.update(
                 invitation_summary=get_invitation_summary(person),
                 invitation_deliveries=list(list_deliveries(person)[:DELIVERIES_SHOWN]),
             )
-        return super().change_view(request, object_id, form_url, context)  # type: ignore[misc]
+        return super().change_view(request, object_id, form_url, context)
 
     @action(description="Invite", url_path="invite", permissions=["invite"])
     def invite_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        person = self._invitation_person(request, object_id)
+        person = self._invitation_person(object_id)
         back = reverse("admin:accounts_person_change", args=[person.pk])
         if person.status not in (Person.Status.STAGED, Person.Status.INVITED):
-            return self._not_applying(
+            self._warn(
                 request,
                 f"{person} is {person.get_status_display().lower()}: there is nobody to invite.",
-                back,
             )
+            return HttpResponseRedirect(back)
         verb = "Send a new link to" if person.status == Person.Status.INVITED else "Invite"
-        return self._invite_people(
-            request, Person.objects.filter(pk=person.pk), f"{verb} {person}", back
+        return _or_back(
+            self._invite_people(
+                request, Person.objects.filter(pk=person.pk), f"{verb} {person}", back
+            ),
+            back,
         )
 
     @action(description="Remind", url_path="remind", permissions=["remind"])
     def remind_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        person = self._invitation_person(request, object_id)
+        person = self._invitation_person(object_id)
         back = reverse("admin:accounts_person_change", args=[person.pk])
-        return self._remind_people(
-            request, Person.objects.filter(pk=person.pk), f"Remind {person}", back
+        return _or_back(
+            self._remind_people(
+                request, Person.objects.filter(pk=person.pk), f"Remind {person}", back
+            ),
+            back,
         )
 
     @action(description="Revoke invitation", url_path="revoke-invitation", permissions=["remind"])
     def revoke_invitation_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        person = self._invitation_person(request, object_id)
+        person = self._invitation_person(object_id)
         back = reverse("admin:accounts_person_change", args=[person.pk])
         if person.status != Person.Status.INVITED:
-            return self._not_applying(request, f"{person} has no pending invitation.", back)
+            self._warn(request, f"{person} has no pending invitation.")
+            return HttpResponseRedirect(back)
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
-                revoke_invitation(person, by=request.user)
+                revoke_invitation(person, by=signed_in(request))
             except DomainError as exc:
-                self.message_user(request, exc.message, messages.ERROR)  # type: ignore[attr-defined]
+                self.message_user(request, exc.message, messages.ERROR)
             else:
-                self.message_user(  # type: ignore[attr-defined]
+                self.message_user(
                     request,
                     f"Revoked the invitation to {person}: earlier links no longer work.",
                     messages.SUCCESS,
@@ -234,13 +190,17 @@ class InvitationAdminMixin:
 
     # --- bulk actions on selected people ------------------------------------
     @admin.action(description="Invite selected people", permissions=["invite"])
-    def invite_selected(self, request: HttpRequest, queryset: QuerySet[Person]):
+    def invite_selected(
+        self, request: HttpRequest, queryset: QuerySet[Person]
+    ) -> HttpResponse | None:
         return self._invite_people(
             request, queryset, "Invite the selected people", request.get_full_path(), bulk=True
         )
 
     @admin.action(description="Remind selected people", permissions=["remind"])
-    def remind_selected(self, request: HttpRequest, queryset: QuerySet[Person]):
+    def remind_selected(
+        self, request: HttpRequest, queryset: QuerySet[Person]
+    ) -> HttpResponse | None:
         return self._remind_people(
             request, queryset, "Remind the selected people", request.get_full_path(), bulk=True
         )
@@ -252,42 +212,36 @@ class InvitationAdminMixin:
         permissions=["invite"],
     )
     def invite_awaiting(self, request: HttpRequest) -> HttpResponse:
-        filters = _changelist_filters(request)
+        filters = changelist_filters(request)
         people = self._filtered_people(request, filters).filter(status=Person.Status.STAGED)
         title = f"Invite everyone awaiting invitation ({count_awaiting_invitation(people)})"
-        return self._invite_people(
-            request, people, title, _changelist_url(filters), filters=filters
-        )
+        back = changelist_url(filters)
+        return _or_back(self._invite_people(request, people, title, back, filters=filters), back)
 
     @action(description="Remind all", url_path="remind-all", permissions=["remind"])
     def remind_all(self, request: HttpRequest) -> HttpResponse:
-        filters = _changelist_filters(request)
+        filters = changelist_filters(request)
         people = self._filtered_people(request, filters).filter(status=Person.Status.INVITED)
         title = f"Remind all ({count_remindable(people)})"
-        return self._remind_people(
-            request, people, title, _changelist_url(filters), filters=filters
-        )
+        back = changelist_url(filters)
+        return _or_back(self._remind_people(request, people, title, back, filters=filters), back)
 
     # --- shared -------------------------------------------------------------
-    def _not_applying(
-        self, request: HttpRequest, text: str, back: str, *, bulk: bool = False
-    ) -> HttpResponse | None:
-        self.message_user(request, text, messages.WARNING)  # type: ignore[attr-defined]
-        return None if bulk else HttpResponseRedirect(back)
+    # The page builders return None once done (or when nothing applies): a
+    # bulk action then goes back to the list, the other callers to ``back``.
+    def _warn(self, request: HttpRequest, text: str) -> None:
+        self.message_user(request, text, messages.WARNING)
 
-    def _invitation_person(self, request: HttpRequest, object_id: str) -> Person:
-        person = Person.objects.filter(pk=_int(unquote(object_id))).first()
+    def _invitation_person(self, object_id: str) -> Person:
+        person = _find_person(object_id)
         if person is None:
             raise PermissionDenied
         return person
 
     def _filtered_people(self, request: HttpRequest, filters: str) -> QuerySet[Person]:
-        listing = request.GET.copy()
-        listing.clear()
-        listing.update(QueryDict(filters))
-        original, request.GET = request.GET, listing
+        original, request.GET = request.GET, QueryDict(filters)
         try:
-            changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
+            changelist = self.get_changelist_instance(request)
             return changelist.get_queryset(request).select_related(None).order_by()
         finally:
             request.GET = original
@@ -308,30 +262,28 @@ class InvitationAdminMixin:
         # Only people awaiting invitation or invited can get a link.
         count = people.filter(status__in=[Person.Status.STAGED, Person.Status.INVITED]).count()
         if not count:
-            return self._not_applying(
-                request, "Nobody here is awaiting an invitation or invited.", back, bulk=bulk
-            )
+            self._warn(request, "Nobody here is awaiting an invitation or invited.")
+            return None
         form = InviteForm(request.POST if submitted else None)
         if submitted and form.is_valid():
+            by = signed_in(request)
             try:
                 if "send_test" in request.POST:
-                    link = send_test_invitation(
-                        by=request.user, message=form.cleaned_data["message"]
-                    )
-                    self.message_user(  # type: ignore[attr-defined]
+                    link = send_test_invitation(by=by, message=form.cleaned_data["message"])
+                    self.message_user(
                         request,
-                        f"A test email is on its way to {request.user.email}. "
+                        f"A test email is on its way to {by.email}. "
                         f"Its claim link points at {link}",
                     )
                 else:
                     result = invite_people(
                         people,
-                        by=request.user,
+                        by=by,
                         send_at=form.send_time,
                         message=form.cleaned_data["message"],
                     )
                     self._invitation_report(request, result, form.send_time)
-                    return None if bulk else HttpResponseRedirect(back)
+                    return None
             except DomainError as exc:
                 form.add_error(None, exc.message)
         return self._invitation_page(
@@ -360,20 +312,16 @@ class InvitationAdminMixin:
             raise PermissionDenied
         count = count_remindable(people)
         if not count:
-            return self._not_applying(
-                request,
-                "Nobody here has a sent, unclaimed invitation to remind.",
-                back,
-                bulk=bulk,
-            )
+            self._warn(request, "Nobody here has a sent, unclaimed invitation to remind.")
+            return None
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
-                result = remind_people(people, by=request.user)
+                result = remind_people(people, by=signed_in(request))
             except DomainError as exc:
-                self.message_user(request, exc.message, messages.ERROR)  # type: ignore[attr-defined]
+                self.message_user(request, exc.message, messages.ERROR)
             else:
                 self._invitation_report(request, result, None)
-            return None if bulk else HttpResponseRedirect(back)
+            return None
         return self._invitation_page(
             request,
             title=title,
@@ -388,7 +336,7 @@ class InvitationAdminMixin:
     def _invitation_report(
         self, request: HttpRequest, result: InviteResult, when: datetime | None
     ) -> None:
-        notify = self.message_user  # type: ignore[attr-defined]
+        notify = self.message_user
         timing = (
             f" for {date_format(timezone.localtime(when), 'j M Y H:i')}"
             if when and when > timezone.now() + timedelta(minutes=1)
@@ -411,44 +359,27 @@ class InvitationAdminMixin:
     def _invitation_page(
         self, request: HttpRequest, *, title: str, count: int, back: str, kind: str, **extra: Any
     ) -> TemplateResponse:
-        admin_site = self.admin_site  # type: ignore[attr-defined]
-        request.current_app = admin_site.name
+        request.current_app = self.admin_site.name
         context = {
-            **admin_site.each_context(request),
+            **self.admin_site.each_context(request),
             "title": title,
-            "opts": self.opts,  # type: ignore[attr-defined]
+            "opts": self.opts,
             "count": count,
             "cancel_url": back,
             "kind": kind,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
             **extra,
         }
         return TemplateResponse(request, "admin/accounts/person/invitation_form.html", context)
 
 
-def _int(value: str) -> int | None:
+def _find_person(object_id: str) -> Person | None:
     try:
-        return int(value)
+        pk = int(unquote(object_id))
     except (TypeError, ValueError):
         return None
+    return Person.objects.filter(pk=pk).first()
 
 
-def _changelist_filters(request: HttpRequest) -> str:
-    """The People list's filters the action was started from.
-
-    A list action's button links to a fixed URL, so the filters come from the
-    page it was clicked on (the Referer), then travel in the form.
-    """
-    if "_changelist_filters" in request.POST:
-        return request.POST["_changelist_filters"]
-    if "_changelist_filters" in request.GET:
-        return request.GET["_changelist_filters"]
-    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
-    if referer.path == reverse("admin:accounts_person_changelist"):
-        return referer.query
-    return ""
-
-
-def _changelist_url(filters: str) -> str:
-    url = reverse("admin:accounts_person_changelist")
-    return f"{url}?{filters}" if filters else url
+def _or_back(response: HttpResponse | None, back: str) -> HttpResponse:
+    return HttpResponseRedirect(back) if response is None else response

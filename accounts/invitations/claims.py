@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.exceptions import InvalidPerson
-from accounts.invitations.invites import cancel_queued
+from accounts.invitations.queueing import cancel_queued
 from accounts.invitations.selectors import check_claimable, find_invitation_for_token
 from accounts.models import Invitation, LifecycleEvent, Person
 from accounts.services import publish, record_event

@@ -3,225 +3,39 @@
 A worker claims a queued ``InvitationDelivery`` with a conditional UPDATE
 (queued → sending) and only the worker whose UPDATE changed the row sends.
 Rows are unique per (invitation, kind, number), so a beat tick, a retried
-task or a second worker can never produce the same email twice.
+task or a second worker can never produce the same email twice. Emails are
+queued by ``accounts.invitations.queueing`` and ``dispatch``; they go out
+over the worker's session of ``accounts.invitations.mail_session``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import smtplib
 import socket
-import threading
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import connections, transaction
-from django.db.models import (
-    DateTimeField,
-    Exists,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-)
+from django.core.mail import EmailMessage
+from django.db import connections
+from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce, Greatest
-from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
-from accounts.db import BULK_ROWS, refresh_statistics
+from accounts.db import update_returning_pks
 from accounts.invitations.emails import SAMPLE_TOKEN, Links, build_message
-from accounts.invitations.invites import (
-    BATCH_SIZE,
-    OPEN,
-    enqueue_deliveries,
-    expiry_days,
-    reminder_days,
-)
+from accounts.invitations.invites import OPEN, expiry_days
+from accounts.invitations.mail_session import deliver
 from accounts.models import Invitation, InvitationDelivery, Person
 from accounts.tokens import hash_token, new_token
 
 Delivery = InvitationDelivery
-# A queued email not picked up within this time is put on the broker again
-# (a lost message, a broker restart); the claim makes duplicates harmless.
-REQUEUE_AFTER = timedelta(minutes=10)
-# An email still "sending" after this long lost its worker mid-send.
-STUCK_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 3
-# A worker's mail session is closed after this much idleness (servers drop
-# idle sessions) and after this many messages (some relays cap a session).
-CONNECTION_IDLE_SECONDS = 20
-MESSAGES_PER_CONNECTION = 100
 
 # Failures where the mail server never accepted the message, so trying again
 # cannot deliver it twice.
 _RETRYABLE = (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPConnectError)
-
-
-@dataclass(frozen=True)
-class DispatchResult:
-    """What one run of the dispatcher put on the queue."""
-
-    invitations: int
-    reminders: int
-    enqueued: int
-    abandoned: int
-
-
-def dispatch_due_invitations(*, now: datetime | None = None) -> DispatchResult:
-    """Queue every email that is due and put queued emails on the broker.
-
-    Creates the emails of invitations whose send time has come and of reminders
-    due on the configured days, marks emails whose worker died mid-send as
-    failed, and puts queued emails on the broker in batches (again after
-    REQUEUE_AFTER if they were not picked up), each chunk as soon as it
-    exists. Safe to run concurrently and often.
-    """
-    now = now or timezone.now()
-    invitations, enqueued = _materialise(_due_invitations(now), Delivery.Kind.INVITATION, 0, now)
-    reminders = 0
-    days = reminder_days()
-    for index, day in enumerate(days):
-        qs = Invitation.objects.filter(
-            status=Invitation.Status.SENT,
-            sent_at__lte=now - timedelta(days=day),
-            expires_at__gt=now,
-        )
-        if index + 1 < len(days):
-            # Someone past the next reminder's day gets that one instead.
-            qs = qs.filter(sent_at__gt=now - timedelta(days=days[index + 1]))
-        created, put = _materialise(qs, Delivery.Kind.REMINDER, index + 1, now)
-        reminders += created
-        enqueued += put
-    abandoned = _abandon_stuck(now)
-    enqueued += _enqueue(now)
-    return DispatchResult(invitations, reminders, enqueued, abandoned)
-
-
-def _due_invitations(now: datetime) -> QuerySet[Invitation]:
-    # No join to the person: an open invitation always belongs to an Invited
-    # person (revoking, deactivating and claiming close it), and the send
-    # re-checks the person anyway. Right after a bulk invitation the planner's
-    # statistics are stale, and that join turned into a nested loop over
-    # every pair of rows.
-    return Invitation.objects.filter(status=Invitation.Status.SCHEDULED, send_at__lte=now)
-
-
-def _enqueue(now: datetime) -> int:
-    """Put queued emails not yet (or too long ago) on the broker; return how many."""
-    enqueued = 0
-    while True:
-        with transaction.atomic():
-            ids = list(
-                Delivery.objects.select_for_update(skip_locked=True)
-                .filter(status=Delivery.Status.QUEUED)
-                .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER))
-                .order_by("pk")
-                .values_list("pk", flat=True)[:BATCH_SIZE]
-            )
-            if not ids:
-                return enqueued
-            Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
-            transaction.on_commit(partial(enqueue_deliveries, ids))
-        enqueued += len(ids)
-
-
-def _materialise(
-    invitations: QuerySet[Invitation], kind: str, number: int, now: datetime
-) -> tuple[int, int]:
-    """Create the queued emails of ``invitations``; return (created, enqueued).
-
-    Each chunk goes on the broker as soon as it commits, so workers start
-    sending while later chunks are still being created.
-    """
-    pending = invitations.exclude(
-        Exists(Delivery.objects.filter(invitation=OuterRef("pk"), kind=kind, number=number))
-    )
-    total = enqueued = last = 0
-    while True:
-        ids = list(
-            pending.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE]
-        )
-        if not ids:
-            return total, enqueued
-        last = ids[-1]
-        with transaction.atomic():
-            # The unique (invitation, kind, number) makes a concurrent run's
-            # rows win quietly instead of doubling the email.
-            Delivery.objects.bulk_create(
-                [Delivery(invitation_id=pk, kind=kind, number=number) for pk in ids],
-                ignore_conflicts=True,
-            )
-            Invitation.objects.filter(pk__in=ids).update(
-                delivery_status=Delivery.Status.QUEUED, delivery_error=""
-            )
-            # Rows a concurrent run created and put on the broker are not ours
-            # to put there again.
-            put = _update_returning_pks(
-                Delivery.objects.filter(
-                    invitation_id__in=ids,
-                    kind=kind,
-                    number=number,
-                    status=Delivery.Status.QUEUED,
-                    enqueued_at__isnull=True,
-                ),
-                enqueued_at=now,
-            )
-            if not total and len(ids) >= BULK_ROWS:
-                # Workers plan their claims from these statistics: refresh
-                # them once, before the first chunk reaches a worker.
-                transaction.on_commit(partial(refresh_statistics, Delivery))
-            if put:
-                transaction.on_commit(partial(enqueue_deliveries, sorted(put)))
-        total += len(ids)
-        enqueued += len(put)
-
-
-def _abandon_stuck(now: datetime) -> int:
-    stuck = list(
-        Delivery.objects.filter(
-            status=Delivery.Status.SENDING, attempted_at__lt=now - STUCK_AFTER
-        ).values_list("pk", "invitation_id")
-    )
-    if not stuck:
-        return 0
-    reason = "The worker stopped before the mail server confirmed the send."
-    Delivery.objects.filter(pk__in=[pk for pk, _ in stuck], status=Delivery.Status.SENDING).update(
-        status=Delivery.Status.FAILED, error=reason, finished_at=now
-    )
-    Invitation.objects.filter(pk__in=[inv for _, inv in stuck]).update(
-        delivery_status=Delivery.Status.FAILED, delivery_error=reason
-    )
-    return len(stuck)
-
-
-def _update_returning_pks(queryset: QuerySet[Any], **values: Any) -> set[int]:
-    """Run ``queryset.update(**values)`` and return the primary keys it changed.
-
-    Django's update() only counts rows; a conditional claim over a batch must
-    know which rows it won. PostgreSQL and SQLite (3.35+) support RETURNING.
-    """
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    compiler = query.get_compiler(queryset.db)
-    # Turns filters across relations into "pk IN (subquery)", as update() does.
-    compiler.pre_sql_setup()
-    sql, params = compiler.as_sql()
-    if not sql:
-        return set()
-    connection = connections[queryset.db]
-    quote = connection.ops.quote_name
-    opts = queryset.model._meta
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {quote(opts.db_table)}.{quote(opts.pk.column)}", params)
-        return {row[0] for row in cursor.fetchall()}
 
 
 def _finish(deliveries: Sequence[InvitationDelivery], status: str, error: str = "") -> None:
@@ -269,74 +83,6 @@ class _Outcomes:
         self.groups.clear()
 
 
-class _MailSession:
-    """A worker's open connection to the mail server, reused between emails."""
-
-    def __init__(self, key: tuple[Any, ...]) -> None:
-        self.key = key
-        self.backend = get_connection()
-        self.backend.open()
-        self.used_at = time.monotonic()
-        self.sent = 0
-
-    def close(self) -> None:
-        with contextlib.suppress(smtplib.SMTPException, OSError):
-            self.backend.close()
-
-
-_mail = threading.local()
-
-
-def _drop(session: _MailSession) -> None:
-    session.close()
-    _mail.session = None
-
-
-def _mail_session() -> _MailSession:
-    key = (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT)
-    session: _MailSession | None = getattr(_mail, "session", None)
-    if session is not None and (
-        session.key != key
-        or time.monotonic() - session.used_at > CONNECTION_IDLE_SECONDS
-        or session.sent >= MESSAGES_PER_CONNECTION
-    ):
-        session.close()
-        session = None
-    if session is None:
-        session = _mail.session = _MailSession(key)
-    return session
-
-
-def _deliver(email: EmailMessage) -> None:
-    """Send ``email`` over this worker's mail session, opening one when needed.
-
-    Opening a TLS session to a relay costs more than sending a message, so a
-    worker keeps its session for a while. A server that dropped an idle reused
-    session fails on the first command, before accepting anything, so that
-    case is tried once more on a fresh session.
-    """
-    session = _mail_session()
-    reused = session.sent > 0
-    try:
-        session.backend.send_messages([email])
-    except smtplib.SMTPServerDisconnected:
-        _drop(session)
-        if not reused:
-            raise
-        session = _mail.session = _MailSession(session.key)
-        try:
-            session.backend.send_messages([email])
-        except Exception:
-            _drop(session)
-            raise
-    except Exception:
-        # Never reuse a session left in an unknown state.
-        _drop(session)
-        raise
-    session.used_at = time.monotonic()
-    session.sent += 1
-
-
 def _claim(delivery_ids: Sequence[int], now: datetime) -> dict[int, str]:
     """Claim the queued emails among ``delivery_ids``; return their new tokens.
 
@@ -351,7 +97,12 @@ def _claim(delivery_ids: Sequence[int], now: datetime) -> dict[int, str]:
         return {}
     connection = connections[Delivery.objects.db]
     ops = connection.ops
-    column = {f.name: ops.quote_name(f.column) for f in Delivery._meta.concrete_fields}
+    # Every concrete field has a column (that is what makes it concrete).
+    column = {
+        f.name: ops.quote_name(f.column)
+        for f in Delivery._meta.concrete_fields
+        if f.column is not None
+    }
     each = ", ".join(["%s"] * len(tokens))
     sql = (
         f"UPDATE {ops.quote_name(Delivery._meta.db_table)} SET "
@@ -406,7 +157,7 @@ def _mark_sending(
     ):
         if not ids:
             continue
-        rows = _update_returning_pks(
+        rows = update_returning_pks(
             Invitation.objects.filter(
                 pk__in=list(ids), status__in=statuses, person__status=Person.Status.INVITED
             ),
@@ -486,7 +237,7 @@ def _build(
 
 def _send_one(delivery: InvitationDelivery, email: EmailMessage, outcomes: _Outcomes) -> None:
     try:
-        _deliver(email)
+        deliver(email)
     except _RETRYABLE as exc:
         # Read after the claim, so attempts counts this one.
         if delivery.attempts < MAX_ATTEMPTS:

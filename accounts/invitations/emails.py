@@ -41,7 +41,8 @@ class _HeaderPolicy(Compat32):
             and "\r" not in value
         ):
             return f"{name}: {value}{self.linesep}"
-        return super()._fold(name, value, sanitize)
+        # typeshed leaves out Compat32's private _fold, which this overrides.
+        return super()._fold(name, value, sanitize)  # type: ignore[misc]
 
 
 _HEADER_POLICY = _HeaderPolicy()
@@ -55,7 +56,9 @@ class InvitationEmail(EmailMultiAlternatives):
     anew for every message.
     """
 
-    def message(self) -> Message:
+    # django-stubs 6.1 describe Django 6's message(*, policy=...); Django 5.2's
+    # takes no arguments.
+    def message(self) -> Message:  # type: ignore[override]
         msg = super().message()
         msg.policy = _HEADER_POLICY
         if msg.is_multipart():

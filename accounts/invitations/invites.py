@@ -1,7 +1,9 @@
-"""Inviting people, reminding them and revoking invitations.
+"""Inviting people, sending them new links and revoking invitations.
 
 Every email goes through one path: an ``InvitationDelivery`` row (queued) is
-created here, and a worker sends it (``accounts.invitations.delivery``).
+created (``accounts.invitations.queueing``), and a worker sends it
+(``accounts.invitations.delivery``). Reminders are in
+``accounts.invitations.reminders``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.actors import Actor, describe
@@ -23,6 +25,7 @@ from accounts.exceptions import IllegalTransition, InvalidPerson
 from accounts.invitations import ratelimit
 from accounts.invitations.emails import SAMPLE_TOKEN, claim_url
 from accounts.invitations.exceptions import RateLimited
+from accounts.invitations.queueing import BATCH_SIZE, cancel_queued, chunks, queue_deliveries
 from accounts.jobs import task
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
 from accounts.services import Actorish, publish, record_event, require
@@ -30,13 +33,6 @@ from accounts.services import Actorish, publish, record_event, require
 Delivery = InvitationDelivery
 OPEN = Invitation.OPEN_STATUSES
 MAX_MESSAGE_LENGTH = 2000
-BATCH_SIZE = 1000
-# Up to this many emails are enqueued straight from the service; more are
-# handed to one dispatch task so an admin request never waits on the broker.
-DIRECT_ENQUEUE_LIMIT = 50
-# Emails one send task claims and sends over one mail session. A worker lost
-# mid-batch leaves its claimed emails to be marked failed, never sent twice.
-SEND_BATCH_SIZE = 100
 SUPERSEDED = "Replaced by a newer link."
 SELF_SERVICE = Actor(kind="system", label="Self-service new link request")
 
@@ -92,55 +88,14 @@ def _refusal(person: Person) -> str | None:
     return None
 
 
-def _ids(people: Iterable[Person | int] | QuerySet[Person]) -> list[int]:
+def ids_of(people: Iterable[Person | int] | QuerySet[Person]) -> list[int]:
+    """Return the ids of ``people`` (people, ids, or a queryset of people)."""
     if isinstance(people, QuerySet):
         return list(people.order_by().values_list("pk", flat=True))
     return [p if isinstance(p, int) else p.pk for p in people]
 
 
-def _chunks(ids: list[int], size: int = BATCH_SIZE) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def enqueue_deliveries(delivery_ids: list[int]) -> None:
-    """Put queued emails on the broker: one task each, or a task per batch.
-
-    A batch costs one broker round trip and one mail session instead of one
-    per email; each email in it is still claimed on its own.
-    """
-    send_invitation_task = task("accounts.invitations.tasks.send_invitation_task")
-    send_invitations_task = task("accounts.invitations.tasks.send_invitations_task")
-
-    if len(delivery_ids) == 1:
-        send_invitation_task.delay(delivery_ids[0])
-        return
-    for chunk in _chunks(delivery_ids, SEND_BATCH_SIZE):
-        send_invitations_task.delay(chunk)
-
-
-def _dispatch_soon() -> None:
-    send_due_invitations_task = task("accounts.invitations.tasks.send_due_invitations_task")
-
-    send_due_invitations_task.delay()
-
-
-def _queue_deliveries(deliveries: list[InvitationDelivery], now: datetime) -> None:
-    """Insert queued emails and arrange for workers to get them after commit."""
-    direct = len(deliveries) <= DIRECT_ENQUEUE_LIMIT
-    for delivery in deliveries:
-        delivery.enqueued_at = now if direct else None
-    created = Delivery.objects.bulk_create(deliveries)
-    Invitation.objects.filter(pk__in=[d.invitation_id for d in created]).update(
-        delivery_status=Delivery.Status.QUEUED, delivery_error=""
-    )
-    if direct:
-        transaction.on_commit(partial(enqueue_deliveries, [d.pk for d in created]))
-    elif created:
-        transaction.on_commit(_dispatch_soon)
-
-
-def _events(
+def record_invitation_events(
     people: list[Person],
     action: str,
     *,
@@ -148,6 +103,7 @@ def _events(
     changes: dict[int, dict[str, Any]] | None = None,
     reason: str = "",
 ) -> None:
+    """Write one audit row per person in the caller's transaction, in bulk."""
     kind, label, actor = describe(by)
     LifecycleEvent.objects.bulk_create(
         [
@@ -166,12 +122,6 @@ def _events(
         ],
         batch_size=BATCH_SIZE,
     )
-
-
-def cancel_queued(invitations: QuerySet[Invitation], reason: str, now: datetime) -> None:
-    Delivery.objects.filter(
-        invitation__in=invitations.values("pk"), status=Delivery.Status.QUEUED
-    ).update(status=Delivery.Status.CANCELLED, error=reason, finished_at=now)
 
 
 def _invite_locked(
@@ -226,10 +176,10 @@ def _invite_locked(
     when = send_at.isoformat()
     changes = {p.pk: {"status": ["staged", "invited"], "send_at": [None, when]} for p in staged}
     changes.update({p.pk: {"send_at": [None, when], "new_link": [False, True]} for p in resent})
-    _events(people, LifecycleEvent.Action.INVITED, by=by, changes=changes)
+    record_invitation_events(people, LifecycleEvent.Action.INVITED, by=by, changes=changes)
     publish([p.pk for p in staged], LifecycleEvent.Action.INVITED)
     if due_now:
-        _queue_deliveries(
+        queue_deliveries(
             [Delivery(invitation=inv, kind=Delivery.Kind.INVITATION) for inv in invitations],
             now,
         )
@@ -297,7 +247,7 @@ def invite_people(
     when = _clean_schedule(send_at, message, now)
     result = InviteResult()
     with transaction.atomic():
-        for chunk in _chunks(sorted(set(_ids(people)))):
+        for chunk in chunks(sorted(set(ids_of(people)))):
             locked = list(Person.objects.select_for_update().filter(pk__in=chunk).order_by("pk"))
             invitable = []
             for person in locked:
@@ -313,83 +263,6 @@ def invite_people(
             )
         if len(result.invitations) >= BULK_ROWS:
             transaction.on_commit(partial(refresh_statistics, Person, Invitation))
-    return result
-
-
-# --- reminding ----------------------------------------------------------------
-
-
-def _remind_locked(invitations: list[Invitation], *, by: Actorish, now: datetime) -> None:
-    numbers = dict(
-        Delivery.objects.filter(invitation__in=invitations, kind=Delivery.Kind.MANUAL_REMINDER)
-        .order_by()
-        .values_list("invitation")
-        .annotate(n=Max("number"))
-        .values_list("invitation", "n")
-    )
-    _queue_deliveries(
-        [
-            Delivery(
-                invitation=inv,
-                kind=Delivery.Kind.MANUAL_REMINDER,
-                number=numbers.get(inv.pk, 0) + 1,
-            )
-            for inv in invitations
-        ],
-        now,
-    )
-    _events([inv.person for inv in invitations], LifecycleEvent.Action.REMINDED, by=by)
-
-
-@transaction.atomic
-def remind_person(person: Person, *, by: Actorish) -> Invitation:
-    """Email an invited person a reminder with a fresh link to the same invitation.
-
-    The reminder extends the link's expiry. Raises IllegalTransition when the
-    person has no sent, unclaimed invitation.
-    """
-    require(by, "accounts.change_invitation")
-    now = timezone.now()
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("person")
-        .filter(person=person, status__in=OPEN, person__status=Person.Status.INVITED)
-        .first()
-    )
-    if invitation is None:
-        raise IllegalTransition(f"{person} has no pending invitation.")
-    if invitation.status == Invitation.Status.SCHEDULED:
-        raise IllegalTransition(f"The invitation to {person} has not been sent yet.")
-    _remind_locked([invitation], by=by, now=now)
-    return invitation
-
-
-def remind_people(
-    people: Iterable[Person | int] | QuerySet[Person], *, by: Actorish
-) -> InviteResult:
-    """Remind every invited person whose invitation has gone out; skip the rest."""
-    require(by, "accounts.change_invitation")
-    now = timezone.now()
-    result = InviteResult()
-    with transaction.atomic():
-        for chunk in _chunks(sorted(set(_ids(people)))):
-            invitations = list(
-                Invitation.objects.select_for_update(of=("self",))
-                .select_related("person")
-                .filter(
-                    person__in=chunk,
-                    status=Invitation.Status.SENT,
-                    person__status=Person.Status.INVITED,
-                )
-                .order_by("person_id")
-            )
-            remindable = {inv.person_id for inv in invitations}
-            for person in Person.objects.filter(pk__in=set(chunk) - remindable).order_by("pk"):
-                result.skipped.append((person, f"{person} has no sent, unclaimed invitation."))
-            if invitations:
-                _remind_locked(invitations, by=by, now=now)
-            result.reminded += len(invitations)
-            result.invitations += invitations
     return result
 
 

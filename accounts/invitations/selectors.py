@@ -146,13 +146,18 @@ def attach_invitation_columns(people: Sequence[Person]) -> None:
         latest.setdefault(invitation.person_id, invitation)
     for person in people:
         found = latest.get(person.pk)
-        person.invitation_status = found.status if found else None
-        person.invited_at = found.created_at if found else None
-        person.invitation_send_at = found.send_at if found else None
-        person.invitation_sent_at = found.sent_at if found else None
-        person.invitation_expires_at = found.expires_at if found else None
-        person.reminders_sent = found.reminders_sent if found else 0
-        person.delivery_status = found.delivery_status if found else None
+        columns = {
+            "invitation_status": found.status if found else None,
+            "invited_at": found.created_at if found else None,
+            "invitation_send_at": found.send_at if found else None,
+            "invitation_sent_at": found.sent_at if found else None,
+            "invitation_expires_at": found.expires_at if found else None,
+            "reminders_sent": found.reminders_sent if found else 0,
+            "delivery_status": found.delivery_status if found else None,
+        }
+        # Row-only values for the list, not attributes of the model.
+        for name, value in columns.items():
+            setattr(person, name, value)
 
 
 def filter_invited_not_claimed_for(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from accounts.invitations import delivery
+from accounts.invitations import delivery, dispatch
 
 
 @shared_task(name="accounts.send_invitation", ignore_result=True)
@@ -29,7 +29,7 @@ def send_invitations_task(delivery_ids: list[int]) -> dict[str, int]:
 @shared_task(name="accounts.send_due_invitations", ignore_result=True)
 def send_due_invitations_task() -> dict[str, int]:
     """Queue the invitations and reminders that are due; runs every minute from beat."""
-    result = delivery.dispatch_due_invitations()
+    result = dispatch.dispatch_due_invitations()
     return {
         "invitations": result.invitations,
         "reminders": result.reminders,

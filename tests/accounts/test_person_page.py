@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.invitations import invite_person
 from accounts.models import LifecycleEvent, Person
-from tests.accounts.test_invitations import deliver_queued
+from tests.accounts.invitations.helpers import deliver_queued
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from accounts import services
-from tests.accounts.test_claim import invite
+from tests.accounts.invitations.test_claim import invite
 from tests.conftest import PASSWORD
 from tests.factories import PersonFactory
 

@@ -33,7 +33,7 @@ from tests.factories import PersonFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # A Redis database and a queue of this test's own, so workers other tests
 # start never take its messages, nor its workers theirs.
 BROKER = "redis://127.0.0.1:6379/14"

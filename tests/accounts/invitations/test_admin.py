@@ -8,11 +8,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.cache import cache
 from django.urls import reverse
 
-from accounts.invitations import invite_person
-from accounts.invitations import invites as invitation_services
+from accounts.invitations import invite_person, queueing
 from accounts.invitations.tasks import send_test_invitation_task
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
-from tests.accounts.test_invitations import deliver_queued, enqueued
+from tests.accounts.invitations.helpers import deliver_queued, enqueued
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +122,7 @@ def test_bulk_invite_selected_asks_when_then_invites(
 def test_invite_everyone_awaiting_follows_the_lists_filters(
     admin_client, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(invitation_services, "DIRECT_ENQUEUE_LIMIT", 1)
+    monkeypatch.setattr(queueing, "DIRECT_ENQUEUE_LIMIT", 1)
     sales = PersonFactory.create_batch(2, department="Sales")
     PersonFactory(department="Finance")
     PersonFactory(department="Sales", claimed=True)

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.invitations import invite_people, remind_people
-from accounts.invitations.delivery import dispatch_due_invitations
+from accounts.invitations.dispatch import dispatch_due_invitations
 from accounts.invitations.tasks import send_invitations_task
 from accounts.models import Invitation, InvitationDelivery, Person
 from tests.factories import PersonFactory

@@ -15,7 +15,7 @@ from accounts import services
 from accounts.invitations import AlreadyClaimed, claim_account, invite_person, resend_invitation
 from accounts.models import Invitation, LifecycleEvent, Person
 from accounts.signals import person_changed
-from tests.accounts.test_invitations import deliver_queued, tokens
+from tests.accounts.invitations.helpers import deliver_queued, tokens
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db

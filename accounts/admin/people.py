@@ -1,0 +1,226 @@
+"""The People admin: the list, its columns and filters, the forms and the person page.
+
+Lifecycle actions (deactivate, reactivate, delete) come from
+``accounts.admin.lifecycle`` and invitation actions from
+``accounts.invitations.admin``. Every write goes through accounts.services;
+every page and action checks the signed-in person's role (Person.has_perm
+reads accounts.roles).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import ShowFacets
+from django.contrib.admin.utils import unquote
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
+from unfold.decorators import display
+
+from accounts import selectors, services
+from accounts.actors import signed_in
+from accounts.admin.base import ServiceAdmin
+from accounts.admin.lifecycle import LifecycleActionsMixin
+from accounts.admin_extensions import person_sections
+from accounts.admin_views import (
+    DepartmentFilter,
+    FastCheckboxMixin,
+    LocationFilter,
+    RosterPaginator,
+)
+from accounts.forms import PersonForm
+from accounts.invitations.admin import InvitationAdminMixin
+from accounts.invitations.admin_forms import DeliveryFailedFilter, InvitedForFilter
+from accounts.models import Person
+
+REPORTS_SHOWN = 50
+EVENTS_SHOWN = 50
+
+STATUS_COLOURS = {
+    Person.Status.STAGED: "info",
+    Person.Status.INVITED: "warning",
+    Person.Status.ACTIVE: "success",
+    Person.Status.DEACTIVATED: "danger",
+}
+
+
+@admin.register(Person)
+class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin, ServiceAdmin):
+    """People: the list, the add and change forms, and the person page."""
+
+    form = PersonForm
+    list_display = (
+        "name",
+        "email",
+        "status_label",
+        "department",
+        "job_title",
+        "manager",
+        "location",
+        "source",
+        "invitation",
+        "last_changed",
+    )
+    list_display_links = ("name",)
+    list_select_related = ("manager",)
+    search_fields = ("full_name", "email", "=external_id")
+    search_help_text = "Name or email (any part), or the exact external ID."
+    list_filter = (
+        ("status", ChoicesDropdownFilter),
+        DepartmentFilter,
+        LocationFilter,
+        ("manager", AutocompleteSelectFilter),
+        ("source", ChoicesDropdownFilter),
+        InvitedForFilter,
+        DeliveryFailedFilter,
+    )
+    list_filter_submit = True
+    list_per_page = 50
+    list_max_show_all = 500
+    list_disable_select_all = True
+    paginator = RosterPaginator
+    show_full_result_count = False
+    show_facets = ShowFacets.NEVER
+    autocomplete_fields = ("manager",)
+    actions = (
+        "invite_selected",
+        "remind_selected",
+        "deactivate_selected",
+        "reactivate_selected",
+        "delete_selected_people",
+    )
+    actions_detail = (
+        "invite_detail",
+        "remind_detail",
+        "revoke_invitation_detail",
+        "deactivate_detail",
+        "reactivate_detail",
+    )
+    actions_list = ("invite_awaiting", "remind_all")
+    change_form_outer_after_template = "admin/accounts/person/extras.html"
+
+    # --- columns ----------------------------------------------------------
+    @display(description="Name", ordering="full_name")
+    def name(self, obj: Person) -> str:
+        return obj.display_name
+
+    @display(description="Status", ordering="status", label=STATUS_COLOURS)
+    def status_label(self, obj: Person) -> tuple[str, str]:
+        return obj.status, obj.get_status_display()
+
+    @display(description="Last changed", ordering="updated_at")
+    def last_changed(self, obj: Person) -> Any:
+        return obj.updated_at
+
+    # --- form layout ------------------------------------------------------
+    def get_fieldsets(self, request: HttpRequest, obj: Person | None = None) -> list:
+        fieldsets: list = [
+            (
+                "Person",
+                {"fields": ["email", "external_id", "first_name", "last_name", "full_name"]},
+            ),
+            (
+                "Work",
+                {"fields": ["manager", "job_title", "department", "location", "phone_number"]},
+            ),
+        ]
+        if obj is not None:
+            fieldsets.append(
+                (
+                    "Account",
+                    {
+                        "fields": [
+                            "status",
+                            "role",
+                            "source",
+                            "claimed_at",
+                            "version",
+                            "created_at",
+                            "updated_at",
+                        ]
+                    },
+                )
+            )
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Person | None = None) -> list[str]:
+        fields = ["status", "source", "version", "created_at", "updated_at", "claimed_at"]
+        if not request.user.has_perm("accounts.change_role"):
+            fields.append("role")
+        return fields
+
+    # --- permissions ------------------------------------------------------
+    def has_deactivate_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("accounts.deactivate_person") and self._may_change(
+            request, obj
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_change(request, obj)
+
+    @staticmethod
+    def _may_change(request: HttpRequest, obj: Any) -> bool:
+        # Staff (any admin role) are changed by System administrators only:
+        # their page is read-only for everyone else.
+        if obj is None:
+            return True
+        if not isinstance(obj, Person):
+            # Detail actions name the person by the id in the URL.
+            obj = Person.objects.filter(pk=str(obj)).first() if str(obj).isdigit() else None
+            if obj is None:
+                return True
+        return services.staff_protection(obj, by=signed_in(request)) is None
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Someone who claimed is deactivated, never deleted: no Delete button.
+        if isinstance(obj, Person) and obj.has_claimed:
+            return False
+        return super().has_delete_permission(request, obj) and self._may_change(request, obj)
+
+    # --- person page ------------------------------------------------------
+    def get_actions_detail(self, request: HttpRequest, object_id: Any) -> list:
+        actions = super().get_actions_detail(request, object_id)
+        person = self.get_object(request, unquote(str(object_id)))
+        if person is None:
+            return actions
+        hidden = self.invitation_actions_not_applying(person)
+        if person.status == Person.Status.DEACTIVATED:
+            hidden.add("deactivate_detail")
+        else:
+            hidden.add("reactivate_detail")
+        return [a for a in actions if a.method.__name__ not in hidden]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = dict(extra_context or {})
+        try:
+            pk = int(unquote(object_id))
+        except ValueError:
+            pk = None
+        person = self.get_object(request, unquote(object_id)) if pk is not None else None
+        if person is not None:
+            context["person_sections"] = person_sections(request, person)
+        if pk is not None:
+            reports = list(selectors.list_direct_reports(Person(pk=pk))[: REPORTS_SHOWN + 1])
+            context.update(
+                direct_reports=reports[:REPORTS_SHOWN],
+                more_reports=len(reports) > REPORTS_SHOWN,
+                reports_url=reverse("admin:accounts_person_changelist")
+                + f"?manager__id__exact={pk}",
+                events=list(selectors.list_events_for_person(pk)[:EVENTS_SHOWN]),
+                events_url=reverse("admin:accounts_lifecycleevent_changelist")
+                + f"?person_ref={pk}",
+            )
+            target = Person.objects.filter(pk=pk).first()
+            reason = target and services.staff_protection(target, by=signed_in(request))
+            if reason and request.method == "GET":
+                context["staff_protected"] = reason
+                self.message_user(request, reason, messages.INFO)
+        return super().change_view(request, object_id, form_url, context)

@@ -1,0 +1,41 @@
+"""The models of accounts; import them from here (``from accounts.models import Person``).
+
+``people`` (Person, AllowedDomain), ``audit`` (LifecycleEvent),
+``invitations`` (Invitation, InvitationDelivery), ``api`` (ApiToken,
+IdempotencyKey) and ``base`` (TimeStampedModel, for every app).
+"""
+
+from accounts.models.api import ApiToken, IdempotencyKey
+from accounts.models.audit import LifecycleEvent
+from accounts.models.base import TimeStampedModel
+from accounts.models.invitations import (
+    DeliveryStatus,
+    Invitation,
+    InvitationDelivery,
+    InvitationStatus,
+)
+from accounts.models.people import (
+    AllowedDomain,
+    Person,
+    PersonManager,
+    PersonSource,
+    PersonStatus,
+    new_security_stamp,
+)
+
+__all__ = [
+    "AllowedDomain",
+    "ApiToken",
+    "DeliveryStatus",
+    "IdempotencyKey",
+    "Invitation",
+    "InvitationDelivery",
+    "InvitationStatus",
+    "LifecycleEvent",
+    "Person",
+    "PersonManager",
+    "PersonSource",
+    "PersonStatus",
+    "TimeStampedModel",
+    "new_security_stamp",
+]
