@@ -83,7 +83,8 @@ def test_make_run_serves_runs_tasks_on_embedded_broker_and_stops_cleanly(tmp_pat
     threading.Thread(target=drain, daemon=True).start()
     children: list[int] = []
     try:
-        assert ready.wait(60), "".join(lines)
+        # A fresh SQLite database is migrated first: allow for a busy machine.
+        assert ready.wait(180), "".join(lines)
         output = "".join(lines)
         assert f"Roster is running at http://127.0.0.1:{port}/admin/" in output
         assert "Sign in as admin@roster.example with the password " in output

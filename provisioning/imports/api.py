@@ -10,13 +10,12 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.actors import signed_in
 from accounts.apis import ApiView, StrictSerializer, idempotent_schema, page_of
-from accounts.models import Person
 from provisioning.imports import selectors, services
 from provisioning.imports.models import ImportJob
 from provisioning.reconcile import Action
@@ -54,13 +53,6 @@ class ImportJobOutputSerializer(serializers.Serializer):
 
 def _job(import_id: int) -> ImportJob:
     return get_object_or_404(selectors.list_import_jobs(), pk=import_id)
-
-
-def _acting(request: Request) -> Person:
-    """The person the request acts as (``HasCapability`` admits only people)."""
-    if not isinstance(request.user, Person):
-        raise NotAuthenticated
-    return request.user
 
 
 class ImportJobListApi(ApiView):
@@ -130,7 +122,7 @@ class ImportJobCreateApi(ApiView):
         values = dict(data.validated_data)
         upload = values.pop("file")
         job = services.start_import(
-            upload, by=_acting(request), filename=upload.name or "upload", **values
+            upload, by=signed_in(request), filename=upload.name or "upload", **values
         )
         return Response(self.OutputSerializer(job).data, status=status.HTTP_201_CREATED)
 
@@ -158,7 +150,7 @@ class ImportJobPlanApi(ApiView):
         job = _job(import_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.plan_import(job, by=_acting(request), **data.validated_data)
+        services.plan_import(job, by=signed_in(request), **data.validated_data)
         return Response(self.OutputSerializer(job).data)
 
 

@@ -10,23 +10,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 
+from accounts.actors import signed_in
 from accounts.exceptions import DomainError
-from accounts.models import Person
 from provisioning.scim_server import services
 from provisioning.scim_server.models import ScimClient
-
-
-def _acting(request: HttpRequest) -> Person:
-    """The signed-in person (the admin site lets only staff people in)."""
-    if not isinstance(request.user, Person):
-        raise PermissionDenied
-    return request.user
 
 
 class ScimClientForm(forms.ModelForm):
@@ -92,13 +84,13 @@ class ScimClientAdmin(ModelAdmin):
         try:
             if change:
                 services.set_client_auto_invite(
-                    obj, auto_invite=form.cleaned_data["auto_invite"], by=_acting(request)
+                    obj, auto_invite=form.cleaned_data["auto_invite"], by=signed_in(request)
                 )
                 return
             issued = services.issue_client(
                 form.cleaned_data["name"],
                 auto_invite=form.cleaned_data["auto_invite"],
-                by=_acting(request),
+                by=signed_in(request),
             )
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -121,6 +113,6 @@ class ScimClientAdmin(ModelAdmin):
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ScimClient]) -> None:
         names = []
         for client in queryset:
-            services.revoke_client(client, by=_acting(request))
+            services.revoke_client(client, by=signed_in(request))
             names.append(client.name)
         messages.success(request, f"Revoked: {', '.join(names)}.")

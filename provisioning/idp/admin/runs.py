@@ -16,10 +16,12 @@ from django.urls import reverse
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from accounts.actors import signed_in
+from accounts.admin_tables import table
 from accounts.admin_widgets import UnfoldWidgetsMixin
 from accounts.exceptions import DomainError
 from provisioning.idp import services as idp_services
-from provisioning.idp.admin.common import SHOWN, TEMPLATE, acting_person, table
+from provisioning.idp.admin.common import SHOWN, TEMPLATE
 from provisioning.idp.models import IdentitySource, SyncRun
 from provisioning.imports import selectors
 
@@ -143,14 +145,14 @@ class SyncRunAdmin(ModelAdmin):
                 assert invite_form is not None
                 run = idp_services.confirm_first_run(
                     run,
-                    by=acting_person(request),
+                    by=signed_in(request),
                     invite_mode=invite_form.cleaned_data["invite_mode"],
                     invite_at=invite_form.cleaned_data.get("invite_at"),
                 )
             elif name == "approve":
-                run = idp_services.approve_run(run, by=acting_person(request))
+                run = idp_services.approve_run(run, by=signed_in(request))
             else:
-                run = idp_services.reject_run(run, by=acting_person(request))
+                run = idp_services.reject_run(run, by=signed_in(request))
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(url)

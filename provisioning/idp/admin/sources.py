@@ -20,10 +20,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.decorators import action, display
 
+from accounts.actors import signed_in
 from accounts.admin import ServiceAdmin
+from accounts.admin_tables import table
 from accounts.exceptions import DomainError
 from provisioning.idp import services as idp_services
-from provisioning.idp.admin.common import SHOWN, TEMPLATE, acting_person, runs_table, table
+from provisioning.idp.admin.common import SHOWN, TEMPLATE, runs_table
 from provisioning.idp.mapping import MAPPED_ATTRIBUTES
 from provisioning.idp.models import IdentitySource, SyncRun
 
@@ -240,13 +242,11 @@ class IdentitySourceAdmin(ServiceAdmin):
             return TemplateResponse(request, TEMPLATE, context)
         try:
             if name == "test":
-                result = idp_services.test_connection(source, by=acting_person(request))
+                result = idp_services.test_connection(source, by=signed_in(request))
                 level = messages.SUCCESS if result.ok else messages.ERROR
                 self.message_user(request, result.message, level)
                 return HttpResponseRedirect(change_url)
-            run = idp_services.run_sync(
-                source, by=acting_person(request), dry_run=name == "dry_run"
-            )
+            run = idp_services.run_sync(source, by=signed_in(request), dry_run=name == "dry_run")
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(change_url)
@@ -267,4 +267,4 @@ class IdentitySourceAdmin(ServiceAdmin):
         return self._press(request, object_id, "dry_run")
 
     def delete_model(self, request: HttpRequest, obj: IdentitySource) -> None:
-        idp_services.delete_source(obj, by=acting_person(request))
+        idp_services.delete_source(obj, by=signed_in(request))

@@ -19,6 +19,7 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.actors import signed_in
 from accounts.exceptions import DomainError
 from accounts.models import Person
 from provisioning.imports import services
@@ -45,7 +46,7 @@ class ImportDownloadViews(ImportJobAdminBase):
             raise Http404("Unknown format.")
         job = self._job(request, job_id)
         try:
-            data = services.build_error_report(job, fmt, by=self._acting(request))
+            data = services.build_error_report(job, fmt, by=signed_in(request))
         except DomainError as exc:
             raise PermissionDenied(exc.message) from exc
         return _attachment(data, fmt, f"import-{job.pk}-errors.{fmt}")
@@ -54,7 +55,7 @@ class ImportDownloadViews(ImportJobAdminBase):
         job = self._job(request, job_id)
         self._require_import(request)
         try:
-            stream = services.open_import_file(job, by=self._acting(request))
+            stream = services.open_import_file(job, by=signed_in(request))
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(self._url("change", job.pk))
@@ -87,9 +88,9 @@ class ImportDownloadViews(ImportJobAdminBase):
         try:
             if fmt == "csv":
                 # Streamed: the first bytes leave at once, whatever the list's size.
-                pieces = services.stream_people_csv(changelist.queryset, by=self._acting(request))
+                pieces = services.stream_people_csv(changelist.queryset, by=signed_in(request))
             else:
-                data = services.export_people(changelist.queryset, fmt, by=self._acting(request))
+                data = services.export_people(changelist.queryset, fmt, by=signed_in(request))
         except DomainError as exc:
             raise PermissionDenied(exc.message) from exc
         if fmt != "csv":

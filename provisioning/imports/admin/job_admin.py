@@ -19,6 +19,7 @@ from django.urls import URLPattern, path
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
+from accounts.actors import signed_in
 from accounts.exceptions import DomainError
 from provisioning.imports import services
 from provisioning.imports.admin.display import STATUS_COLOURS
@@ -142,7 +143,7 @@ class ImportJobAdmin(ImportPreviewViews, ImportDownloadViews):
                 # the job's page shows the preview coming, then the preview.
                 job = services.start_import(
                     upload,
-                    by=self._acting(request),
+                    by=signed_in(request),
                     filename=upload.name,
                     complete_list=form.cleaned_data.get("complete_list", False),
                     queue_plan=True,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
+from accounts.actors import signed_in
 from accounts.exceptions import DomainError
 from provisioning.imports import selectors, services
 from provisioning.imports.admin.base import ImportJobAdminBase
@@ -188,7 +189,7 @@ class ImportPreviewViews(ImportJobAdminBase):
         """Have a worker make the preview again with ``choices``; say ``done`` if
         that was accepted."""
         try:
-            services.queue_import_plan(job, by=self._acting(request), **choices)
+            services.queue_import_plan(job, by=signed_in(request), **choices)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
@@ -234,7 +235,7 @@ class ImportPreviewViews(ImportJobAdminBase):
         try:
             services.confirm_import(
                 job,
-                by=self._acting(request),
+                by=signed_in(request),
                 confirm_text=data.get("confirm_text", ""),
                 skip_invalid=data.get("skip_invalid", False),
                 invite_mode=data.get("invite_mode") or ImportJob.InviteMode.NONE,

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from provisioning.scim.admin.tables import table
+from accounts.admin_tables import table
 from provisioning.scim.models import ScimLink, ScimRun
 
 

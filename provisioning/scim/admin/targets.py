@@ -7,7 +7,7 @@ changelist actions for several targets at once.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -19,22 +19,17 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.decorators import action, display
 
+from accounts.actors import signed_in
 from accounts.admin import ServiceAdmin
+from accounts.admin_tables import table
 from accounts.exceptions import DomainError
-from accounts.models import Person
 from provisioning.scim import selectors, services
 from provisioning.scim.admin.buttons import BUTTONS, not_applying
 from provisioning.scim.admin.forms import ScimTargetForm
-from provisioning.scim.admin.tables import table
 from provisioning.scim.models import ScimRun, ScimTarget
 
 # Rows per panel (failed people, runs) on a target's page.
 SHOWN = 20
-
-
-def _by(request: HttpRequest) -> Person:
-    """Return who presses a button: the admin site lets in only signed-in staff."""
-    return cast(Person, request.user)
 
 
 @admin.register(ScimTarget)
@@ -207,7 +202,7 @@ class ScimTargetAdmin(ServiceAdmin):
             }
             return TemplateResponse(request, "admin/provisioning/scimtarget/confirm.html", context)
         try:
-            result = call(target, _by(request))
+            result = call(target, signed_in(request))
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(change_url)
@@ -258,7 +253,7 @@ class ScimTargetAdmin(ServiceAdmin):
                 self.message_user(request, why_not, messages.WARNING)
                 continue
             try:
-                call(target, _by(request))
+                call(target, signed_in(request))
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -281,4 +276,4 @@ class ScimTargetAdmin(ServiceAdmin):
         self._each(request, queryset, "dry_run")
 
     def delete_model(self, request: HttpRequest, obj: ScimTarget) -> None:
-        services.delete_target(obj, by=_by(request))
+        services.delete_target(obj, by=signed_in(request))

@@ -1,4 +1,4 @@
-"""The small HTML tables the SCIM admin's panels and reports are drawn with."""
+"""The small HTML tables admin panels and reports are drawn with."""
 
 from __future__ import annotations
 
