@@ -39,6 +39,7 @@ class OrganisationForm(UnfoldWidgetsMixin, forms.Form):
     name = forms.CharField(
         label="Organisation name",
         max_length=100,
+        error_messages={"required": "Enter the organisation's name."},
         help_text="Shown in invitation emails, on the claim page and on sign-in pages.",
     )
     logo = forms.FileField(
