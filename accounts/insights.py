@@ -48,6 +48,7 @@ def invitation_funnel(*, days: int, now: datetime | None = None) -> Funnel:
         for first, claimed in sent.filter(claimed_at__isnull=False).values_list(
             "sent_at", "claimed_at"
         )
+        if first is not None and claimed is not None
     ]
     return Funnel(
         days=days,

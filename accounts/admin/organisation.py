@@ -75,9 +75,13 @@ class OrganisationForm(UnfoldWidgetsMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         zones = sorted(zoneinfo.available_timezones())
-        self.fields["time_zone"].choices = [(zone, zone) for zone in zones]
+        time_zone = self.fields["time_zone"]
+        assert isinstance(time_zone, forms.ChoiceField)
+        time_zone.choices = [(zone, zone) for zone in zones]
         regions = sorted(phonenumbers.SUPPORTED_REGIONS)
-        self.fields["phone_region"].choices = [
+        phone_region = self.fields["phone_region"]
+        assert isinstance(phone_region, forms.ChoiceField)
+        phone_region.choices = [
             (code, f"{code} (+{phonenumbers.country_code_for_region(code)})") for code in regions
         ]
 
