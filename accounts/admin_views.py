@@ -26,6 +26,7 @@ from unfold.contrib.filters.admin import DropdownFilter
 from unfold.decorators import display
 
 from accounts.models import Person
+from accounts.roles import Role
 
 # Lists longer than this are not counted exactly.
 COUNT_CAP = 10_000
@@ -136,6 +137,24 @@ class LocationFilter(CachedValuesFilter):
     title = "location"
     parameter_name = "location"
     field_name = "location"
+
+
+class StaffFilter(DropdownFilter):
+    """Staff (anyone holding an admin role), or one role: the Settings menu's "Staff roles"."""
+
+    title = "admin role"
+    parameter_name = "staff"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Any admin role"), *[(r.value, r.label) for r in Role if r.value]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == "yes":
+            return queryset.exclude(role=Role.NONE)
+        if value in Role.values and value:
+            return queryset.filter(role=value)
+        return queryset
 
 
 class _Rollback(Exception):

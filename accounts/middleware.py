@@ -1,5 +1,5 @@
 """Require staff to set up TOTP before using the admin or the API in a session,
-when the organisation asks.
+when the organisation asks; show times in the organisation's time zone.
 
 API tokens are separate credentials (issued by System administrators, hashed,
 revoked on deactivation): a request that carries one is not a session request
@@ -8,11 +8,15 @@ and is not held back.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils import timezone
+
+from accounts.organisation import current_organisation
 
 # Signing in and out of the admin must keep working before TOTP is set up.
 _OPEN_ADMIN_PATHS = ("/admin/login/", "/admin/logout/")
@@ -57,3 +61,20 @@ def _has_totp(user) -> bool:
     from allauth.mfa.models import Authenticator
 
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class OrganisationTimeZoneMiddleware:
+    """Show and read dates and times in the organisation's time zone (Organisation page)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            zone = zoneinfo.ZoneInfo(current_organisation().time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if zone is None:
+            return self.get_response(request)
+        with timezone.override(zone):
+            return self.get_response(request)

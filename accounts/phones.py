@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import phonenumbers
-from django.conf import settings
+
+from accounts.organisation import current_organisation
 
 _POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
 
@@ -26,7 +27,7 @@ def normalise_phone(raw: str) -> str:
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
-        number = phonenumbers.parse(text, settings.ROSTER_PHONE_REGION)
+        number = phonenumbers.parse(text, current_organisation().phone_region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneNumber(f"“{raw}” is not a phone number.") from exc
     # IS_POSSIBLE_LOCAL_ONLY ("12345") lacks an area code, so it is refused too.

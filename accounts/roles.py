@@ -52,6 +52,7 @@ AUDITOR_CAPABILITIES = frozenset(
         "accounts.view_alloweddomain",
         "accounts.view_invitation",
         "accounts.view_apitoken",
+        "accounts.view_organisation",
         "provisioning.view_importjob",
         "provisioning.view_scimtarget",
         "provisioning.view_scimrun",

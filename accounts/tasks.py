@@ -10,6 +10,7 @@ from accounts import services
 from accounts.actors import SYSTEM, Actor
 from accounts.exceptions import NotAllowed
 from accounts.models import Person
+from accounts.organisation import current_organisation
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +60,12 @@ def notify_email_changed_task(person_id: int, old_email: str, new_email: str) ->
     Sent even if the person has been deleted since: the old address's owner
     still deserves to know. Returns whether a message went out.
     """
-    from django.conf import settings
     from django.core.mail import send_mail
     from django.template.loader import render_to_string
 
     person = Person.objects.filter(pk=person_id).first()
     context = {
-        "organisation": settings.ORGANISATION_NAME,
+        "organisation": current_organisation().name,
         "name": person.display_name if person else "",
         "old_email": old_email,
         "new_email": new_email,

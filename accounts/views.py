@@ -24,7 +24,9 @@ from accounts.invitations import (
     get_claimable_invitation,
     request_new_link,
 )
+from accounts.invitations.claims import mark_invitation_opened
 from accounts.invitations.ratelimit import consume
+from accounts.organisation import current_organisation
 
 # A claim link carries a secret: no page it opens may pass it on in Referer
 # to another site. Not "no-referrer": under it browsers send "Origin: null"
@@ -84,7 +86,7 @@ def _link_problem(request: HttpRequest, exc: InvitationError) -> HttpResponse:
             {
                 "reason": exc.reason,
                 "message": exc.message,
-                "organisation": settings.ORGANISATION_NAME,
+                "organisation": current_organisation().name,
             },
             status=status,
         )
@@ -107,6 +109,8 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
     except InvitationError as exc:
         return _link_problem(request, exc)
     person = invitation.person
+    if request.method == "GET":
+        mark_invitation_opened(invitation)
     form = ClaimForm(
         request.POST if request.method == "POST" else None,
         initial={"first_name": person.first_name, "last_name": person.last_name},
@@ -135,7 +139,7 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
                 "form": form,
                 "person": person,
                 "invitation": invitation,
-                "organisation": settings.ORGANISATION_NAME,
+                "organisation": current_organisation().name,
             },
         )
     )
@@ -156,14 +160,14 @@ def new_link(request: HttpRequest) -> HttpResponse:
             render(
                 request,
                 "accounts/claim/new_link_sent.html",
-                {"organisation": settings.ORGANISATION_NAME},
+                {"organisation": current_organisation().name},
             )
         )
     return _private(
         render(
             request,
             "accounts/claim/new_link.html",
-            {"form": form, "organisation": settings.ORGANISATION_NAME},
+            {"form": form, "organisation": current_organisation().name},
         )
     )
 
@@ -174,5 +178,5 @@ def your_account(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/your_account.html",
-        {"person": request.user, "organisation": settings.ORGANISATION_NAME},
+        {"person": request.user, "organisation": current_organisation().name},
     )

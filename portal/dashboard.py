@@ -1,4 +1,5 @@
-"""The admin index: people by status and recent additions by source."""
+"""The admin index: what needs attention, first steps, people by status, the
+invitation funnel, the health of every integration and recent additions."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+
+from portal import attention
 
 # One colour per source, in Person.Source order (Chart.js draws them; no CDN).
 SOURCE_COLOURS = ("#6366f1", "#10b981", "#f59e0b", "#3b82f6", "#ec4899", "#64748b")
@@ -99,4 +102,8 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     context["can_change_domains"] = request.user.has_perm("accounts.change_alloweddomain")
     if settings.ROSTER_MAIL_TO_FILES and request.user.has_perm("accounts.change_role"):
         context["sent_mail_url"] = reverse("sent-mail")
+    context["attention"] = attention.attention_items(request)
+    context["first_steps"] = attention.first_steps(request)
+    context["integrations"] = attention.integration_rows(request)
+    context["funnels"] = attention.funnels()
     return context

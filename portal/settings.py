@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RequireStaffMfaMiddleware",
+    "accounts.middleware.OrganisationTimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -105,6 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.organisation",
             ],
         },
     },
@@ -409,6 +411,18 @@ UNFOLD = {
     "SITE_SYMBOL": "badge",
     "SHOW_HISTORY": False,
     "DASHBOARD_CALLBACK": "portal.dashboard.dashboard_callback",
+    # The side menu by task (portal/navigation.py), and the header's search:
+    # people by name, email or external ID, and the pages of the menu.
+    "SIDEBAR": {
+        "show_search": False,
+        "command_search": True,
+        "show_all_applications": False,
+        "navigation": "portal.navigation.sidebar",
+    },
+    "COMMAND": {
+        "search_models": False,
+        "search_callback": "portal.search.search",
+    },
     # The user menu's links: the person's own sign-in settings (allauth).
     "ACCOUNT": {
         "navigation": [

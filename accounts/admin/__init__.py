@@ -2,7 +2,8 @@
 
 Django's autodiscovery imports this package, which registers every page:
 ``people`` (the People list and person page, with ``lifecycle`` actions),
-``audit`` (the audit log), ``domains`` (allowed domains) and, from
+``audit`` (the audit log), ``domains`` (allowed domains), ``organisation`` (the Organisation
+settings page) and, from
 ``accounts.api_tokens``, API tokens; ``site`` leaves out the pages of
 Django's and its add-ons' own models. ``ServiceAdmin`` (``base``) is the
 base of every admin whose forms save through a service.
@@ -14,6 +15,7 @@ from accounts.admin.audit import LifecycleEventAdmin
 from accounts.admin.base import ServiceAdmin
 from accounts.admin.domains import AllowedDomainAdmin
 from accounts.admin.lifecycle import OPERATIONS, LifecycleActionsMixin, Operation
+from accounts.admin.organisation import OrganisationAdmin
 from accounts.admin.people import PersonAdmin
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "LifecycleActionsMixin",
     "LifecycleEventAdmin",
     "Operation",
+    "OrganisationAdmin",
     "PersonAdmin",
     "ServiceAdmin",
 ]

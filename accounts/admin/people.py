@@ -29,6 +29,7 @@ from accounts.admin_views import (
     FastCheckboxMixin,
     LocationFilter,
     RosterPaginator,
+    StaffFilter,
 )
 from accounts.forms import PersonForm
 from accounts.invitations.admin import InvitationAdminMixin
@@ -75,6 +76,7 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
         ("source", ChoicesDropdownFilter),
         InvitedForFilter,
         DeliveryFailedFilter,
+        StaffFilter,
     )
     list_filter_submit = True
     list_per_page = 50

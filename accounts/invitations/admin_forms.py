@@ -14,7 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.admin_widgets import UnfoldWidgetsMixin
-from accounts.invitations.selectors import filter_delivery_failed, filter_invited_not_claimed_for
+from accounts.invitations.selectors import (
+    filter_delivery_failed,
+    filter_invitation_expiring,
+    filter_invitation_scheduled,
+    filter_invited_not_claimed_for,
+)
 from accounts.models import Person
 
 
@@ -74,12 +79,23 @@ class DeliveryFailedFilter(admin.SimpleListFilter):
     parameter_name = "invitation_email"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("failed", "Delivery failed")]
+        return [
+            ("failed", "Delivery failed"),
+            ("scheduled", "Scheduled, not sent yet"),
+            ("expiring", "Link expires within 2 days"),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Person]) -> QuerySet[Person]:
         if self.value() == "failed":
             return filter_delivery_failed(queryset)
+        if self.value() == "scheduled":
+            return filter_invitation_scheduled(queryset)
+        if self.value() == "expiring":
+            return filter_invitation_expiring(queryset, days=EXPIRING_DAYS)
         return queryset
+
+
+EXPIRING_DAYS = 2
 
 
 def changelist_filters(request: HttpRequest) -> str:

@@ -94,3 +94,18 @@ def claim_account(token: str, *, password: str, first_name: str, last_name: str)
     record_event(person, LifecycleEvent.Action.CLAIMED, by=person, changes=changes)
     publish([person.pk], LifecycleEvent.Action.CLAIMED)
     return person
+
+
+def mark_invitation_opened(invitation: Invitation) -> bool:
+    """Stamp the first time ``invitation``'s claim page was opened; return whether this did.
+
+    A conditional update, so that concurrent or repeated opens stamp it once.
+    Nothing is audited: opening a page changes no account.
+    """
+    if invitation.opened_at is not None:
+        return False
+    return bool(
+        Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
+            opened_at=timezone.now()
+        )
+    )

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import Person
+from accounts.organisation import current_organisation
 
 
 class _HeaderPolicy(Compat32):
@@ -122,7 +123,7 @@ def build_message(
     """
     links = links or Links.resolve()
     context: dict[str, Any] = {
-        "organisation": settings.ORGANISATION_NAME,
+        "organisation": current_organisation().name,
         "person": person,
         "name": person.first_name or person.display_name,
         "inviter": inviter,

@@ -28,6 +28,7 @@ from accounts.invitations.exceptions import RateLimited
 from accounts.invitations.queueing import BATCH_SIZE, cancel_queued, chunks, queue_deliveries
 from accounts.jobs import task
 from accounts.models import Invitation, InvitationDelivery, LifecycleEvent, Person
+from accounts.organisation import current_organisation
 from accounts.services import Actorish, publish, record_event, require
 
 Delivery = InvitationDelivery
@@ -41,13 +42,13 @@ SELF_SERVICE = Actor(kind="system", label="Self-service new link request")
 
 
 def expiry_days() -> int:
-    return int(settings.ROSTER_INVITE_EXPIRY_DAYS)
+    """Return the days a link stays valid after the latest send (Organisation page)."""
+    return current_organisation().invite_expiry_days
 
 
 def reminder_days() -> list[int]:
-    """Return the configured reminder days, ascending; empty when turned off."""
-    raw = str(settings.ROSTER_REMINDER_DAYS or "")
-    return sorted({int(part) for part in raw.replace(" ", "").split(",") if part})
+    """Return the reminder days (Organisation page), ascending; empty when turned off."""
+    return list(current_organisation().reminder_days)
 
 
 # --- results ------------------------------------------------------------------

@@ -183,6 +183,30 @@ def filter_delivery_failed(people: QuerySet[Person]) -> QuerySet[Person]:
     )
 
 
+def filter_invitation_scheduled(people: QuerySet[Person]) -> QuerySet[Person]:
+    """Keep people whose invitation is scheduled and not sent yet."""
+    return people.filter(
+        Exists(Invitation.objects.filter(person=OuterRef("pk"), status=Invitation.Status.SCHEDULED))
+    )
+
+
+def filter_invitation_expiring(
+    people: QuerySet[Person], *, days: int, now: datetime | None = None
+) -> QuerySet[Person]:
+    """Keep people whose sent, unclaimed link expires within ``days`` (not already expired)."""
+    moment = now or timezone.now()
+    return people.filter(
+        Exists(
+            Invitation.objects.filter(
+                person=OuterRef("pk"),
+                status=Invitation.Status.SENT,
+                expires_at__gt=moment,
+                expires_at__lte=moment + timedelta(days=days),
+            )
+        )
+    )
+
+
 def list_invitations(
     *, due: bool = False, pending: bool = False, now: datetime | None = None
 ) -> QuerySet[Invitation]:

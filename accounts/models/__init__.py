@@ -1,7 +1,8 @@
 """The models of accounts; import them from here (``from accounts.models import Person``).
 
 ``people`` (Person, AllowedDomain), ``audit`` (LifecycleEvent),
-``invitations`` (Invitation, InvitationDelivery), ``api`` (ApiToken,
+``invitations`` (Invitation, InvitationDelivery), ``organisation``
+(Organisation, the settings edited in the admin), ``api`` (ApiToken,
 IdempotencyKey) and ``base`` (TimeStampedModel, for every app).
 """
 
@@ -14,6 +15,7 @@ from accounts.models.invitations import (
     InvitationDelivery,
     InvitationStatus,
 )
+from accounts.models.organisation import Organisation
 from accounts.models.people import (
     AllowedDomain,
     Person,
@@ -32,6 +34,7 @@ __all__ = [
     "InvitationDelivery",
     "InvitationStatus",
     "LifecycleEvent",
+    "Organisation",
     "Person",
     "PersonManager",
     "PersonSource",

@@ -35,6 +35,7 @@ class LifecycleEvent(models.Model):
         IDENTITY_PROVIDER = "identity_provider", "Identity provider"
         SCIM_CLIENT = "scim_client", "SCIM client"
         API_TOKEN = "api_token", "API token"
+        ORGANISATION = "organisation", "Organisation settings"
 
     class ActorKind(models.TextChoices):
         PERSON = "person", "Person"

@@ -43,6 +43,9 @@ class Invitation(TimeStampedModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # First time the claim page was opened with a link of this invitation (the
+    # dashboard's funnel); a mail scanner following links counts too.
+    opened_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=200, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)

@@ -3,8 +3,9 @@
 Import from here (``from accounts import services``); the code lives by use
 case in ``permissions`` (role checks, staff protection), ``events`` (audit
 rows, ``person_changed``), ``attributes`` (validation), ``domains`` (the
-email allow-list), ``people`` (creating and updating people, passwords,
-roles) and ``lifecycle`` (deactivating, reactivating, deleting).
+email allow-list), ``organisation`` (the organisation's settings),
+``people`` (creating and updating people, passwords, roles) and
+``lifecycle`` (deactivating, reactivating, deleting).
 """
 
 from accounts.services.attributes import (
@@ -39,6 +40,7 @@ from accounts.services.lifecycle import (
     reactivated_values,
     revoke_api_tokens_of,
 )
+from accounts.services.organisation import update_organisation
 from accounts.services.people import (
     create_administrator,
     create_person,
@@ -90,5 +92,6 @@ __all__ = [
     "set_password",
     "set_role",
     "staff_protection",
+    "update_organisation",
     "update_person",
 ]

@@ -13,6 +13,7 @@ from accounts.invitations import invite_people, remind_people
 from accounts.invitations.dispatch import dispatch_due_invitations
 from accounts.invitations.tasks import send_invitations_task
 from accounts.models import Invitation, InvitationDelivery, Person
+from accounts.organisation import current_organisation
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +82,7 @@ def test_batch_costs_the_same_queries_for_one_email_or_twenty(
 ):
     invite_people(PersonFactory.create_batch(21), by=admin_user)
     first, *rest = queued_ids()
+    current_organisation()  # the organisation's settings: one cached read per process
     # Claim, read with person and inviter, mark sending, then one update each
     # for the deliveries and their invitations.
     with django_assert_num_queries(5):

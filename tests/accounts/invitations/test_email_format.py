@@ -49,6 +49,7 @@ def test_invitation_email_bytes_match_djangos_for_the_same_message(subject: str,
     assert ours == django
 
 
+@pytest.mark.django_db  # the organisation's name comes from its settings
 def test_invitation_email_has_a_fresh_boundary_and_both_parts_with_encoded_subject() -> None:
     person = Person(email="zoe@example.org", first_name="Zoë", last_name="Ångström")
     emails = [
