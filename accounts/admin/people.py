@@ -29,6 +29,7 @@ from accounts.admin_views import (
     FastCheckboxMixin,
     LocationFilter,
     RosterPaginator,
+    StartDateFilter,
 )
 from accounts.forms import PersonForm
 from accounts.invitations.admin import InvitationAdminMixin
@@ -71,6 +72,7 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
         ("status", ChoicesDropdownFilter),
         DepartmentFilter,
         LocationFilter,
+        StartDateFilter,
         ("manager", AutocompleteSelectFilter),
         ("source", ChoicesDropdownFilter),
         InvitedForFilter,
@@ -123,7 +125,16 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
             ),
             (
                 "Work",
-                {"fields": ["manager", "job_title", "department", "location", "phone_number"]},
+                {
+                    "fields": [
+                        "manager",
+                        "job_title",
+                        "department",
+                        "location",
+                        "phone_number",
+                        "start_date",
+                    ]
+                },
             ),
         ]
         if obj is not None:
