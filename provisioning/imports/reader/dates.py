@@ -24,7 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_ISO = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
 _SLASH = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[.-](\d{1,2})[.-](\d{2}|\d{4})\.?$")
 _SERIAL = re.compile(r"^\d{1,6}(?:\.0+)?$")
@@ -96,11 +98,7 @@ def parse_date(text: str, header: str, reading: DateReading) -> tuple[str, str]:
         return "", ""
     parsed = _parse(value, reading)
     if parsed is None:
-        hint = (
-            "DD/MM/YYYY, as other dates in this column"
-            if reading.day_first
-            else "MM/DD/YYYY"
-        )
+        hint = "DD/MM/YYYY, as other dates in this column" if reading.day_first else "MM/DD/YYYY"
         return "", (
             f"“{value}” in the {header} column is not a date Roster understands. Write it "
             f"as YYYY-MM-DD (for example 2025-09-01), DD.MM.YYYY or {hint}."
@@ -126,7 +124,7 @@ def _parse(value: str, reading: DateReading) -> date | None:
         return None
     for pattern in _NAMED_FORMATS:
         try:
-            return datetime.strptime(value, pattern).date()  # noqa: DTZ007 (a day, no time)
+            return datetime.strptime(value, pattern).date()
         except ValueError:
             continue
     return None

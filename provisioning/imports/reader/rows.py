@@ -178,7 +178,7 @@ def _read_start_dates(parsed: ParsedSheet, first: int, header: str) -> None:
         if not record.start_date:
             continue
         value, problem = parse_date(record.start_date, header, reading)
-        problems = record.problems + (("start_date", problem),) if problem else record.problems
+        problems = (*record.problems, ("start_date", problem)) if problem else record.problems
         records[index] = replace(record, start_date=value, problems=problems)
 
 

@@ -4,9 +4,9 @@ HR system report, a European spreadsheet and an Excel workbook with formulas."""
 from __future__ import annotations
 
 import io
-from datetime import date
 import re
 import zipfile
+from datetime import date
 
 import openpyxl
 import pytest
@@ -208,8 +208,8 @@ def test_xlsx_with_formulas(admin_user):
             '=DATEDIF(E2,TODAY(),"y")',
         ]
     )
-    sheet.append(["Mary", "Somerville", '=A3&" "&B3', '=LOWER(A3)&"@example.com"', date(2018, 2, 26),
-                  "=DATEDIF(E3,TODAY(),\"y\")"])  # fmt: skip
+    sheet.append(["Mary", "Somerville", '=A3&" "&B3', '=LOWER(A3)&"@example.com"',
+                  date(2018, 2, 26), "=DATEDIF(E3,TODAY(),\"y\")"])  # fmt: skip
     buffer = io.BytesIO()
     workbook.save(buffer)
     content = with_cached_values(
