@@ -2,7 +2,8 @@
 
 - ``RosterPaginator``: counts without scanning the whole table.
 - ``CachedValuesFilter``: department/location choices from the cache, not a
-  ``SELECT DISTINCT`` per request.
+  ``SELECT DISTINCT`` per request; ``StartDateFilter``: start dates relative
+  to today.
 - ``preview``: run a bulk service in a transaction that is rolled back, so a
   confirmation page shows exactly what the service would do and skip.
 """
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -18,6 +20,7 @@ from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -154,6 +157,43 @@ class StaffFilter(DropdownFilter):
             return queryset.exclude(role=Role.NONE)
         if value in Role.values and value:
             return queryset.filter(role=value)
+        return queryset
+
+
+# Start date filter choices: (parameter value, label, first day, last day),
+# days counted from today in the organisation's time zone.
+START_DATE_CHOICES: tuple[tuple[str, str, int | None, int | None], ...] = (
+    ("next7", "Starts in the next 7 days", 0, 7),
+    ("next30", "Starts in the next 30 days", 0, 30),
+    ("later", "Starts in more than 30 days", 31, None),
+    ("past30", "Started in the last 30 days", -30, -1),
+    ("past", "Started more than 30 days ago", None, -31),
+)
+
+
+class StartDateFilter(DropdownFilter):
+    """People by their start date, relative to today; or those without one."""
+
+    title = "start date"
+    parameter_name = "start"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(key, label) for key, label, _, _ in START_DATE_CHOICES] + [
+            ("none", "No start date")
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == "none":
+            return queryset.filter(start_date__isnull=True)
+        today = timezone.localdate()
+        for key, _, first, last in START_DATE_CHOICES:
+            if value == key:
+                if first is not None:
+                    queryset = queryset.filter(start_date__gte=today + timedelta(days=first))
+                if last is not None:
+                    queryset = queryset.filter(start_date__lte=today + timedelta(days=last))
+                return queryset
         return queryset
 
 

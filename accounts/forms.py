@@ -24,6 +24,7 @@ PERSON_FIELDS = (
     "department",
     "phone_number",
     "location",
+    "start_date",
 )
 
 
@@ -65,6 +66,7 @@ class PersonForm(ServiceForm):
         help_texts = {
             "full_name": "Leave blank to use the first name followed by the last name.",
             "external_id": "The person's ID in the organisation's directory (externalId).",
+            "start_date": "Their first working day; invitations can be sent on it.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

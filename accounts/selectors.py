@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -21,6 +21,8 @@ def list_people(
     source: str | None = None,
     manager_id: int | None = None,
     search: str | None = None,
+    start_date_from: date | None = None,
+    start_date_to: date | None = None,
 ) -> QuerySet[Person]:
     """Return people matching every given filter, with their manager loaded."""
     qs = Person.objects.select_related("manager")
@@ -34,6 +36,10 @@ def list_people(
         qs = qs.filter(source=source)
     if manager_id:
         qs = qs.filter(manager_id=manager_id)
+    if start_date_from:
+        qs = qs.filter(start_date__gte=start_date_from)
+    if start_date_to:
+        qs = qs.filter(start_date__lte=start_date_to)
     if search:
         qs = qs.filter(
             Q(full_name__icontains=search)

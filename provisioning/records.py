@@ -25,6 +25,7 @@ RECORD_ATTRIBUTES = (
     "department",
     "phone_number",
     "location",
+    "start_date",
     "is_active",
 )
 # How each attribute is called to people: in previews, the template and
@@ -41,6 +42,7 @@ ATTRIBUTE_LABELS: dict[str, str] = {
     "department": "Department",
     "phone_number": "Phone number",
     "location": "Location",
+    "start_date": "Start date",
     "is_active": "Status",
 }
 
@@ -65,6 +67,8 @@ class ExternalRecord:
     department: str = ""
     phone_number: str = ""
     location: str = ""
+    # YYYY-MM-DD, or "" (the reader turns other spellings into this).
+    start_date: str = ""
     is_active: bool | None = None
     row: int = 0
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)

@@ -30,6 +30,7 @@ from accounts.admin_views import (
     LocationFilter,
     RosterPaginator,
     StaffFilter,
+    StartDateFilter,
 )
 from accounts.forms import PersonForm
 from accounts.invitations.admin import InvitationAdminMixin
@@ -72,6 +73,7 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
         ("status", ChoicesDropdownFilter),
         DepartmentFilter,
         LocationFilter,
+        StartDateFilter,
         ("manager", AutocompleteSelectFilter),
         ("source", ChoicesDropdownFilter),
         InvitedForFilter,
@@ -125,7 +127,16 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
             ),
             (
                 "Work",
-                {"fields": ["manager", "job_title", "department", "location", "phone_number"]},
+                {
+                    "fields": [
+                        "manager",
+                        "job_title",
+                        "department",
+                        "location",
+                        "phone_number",
+                        "start_date",
+                    ]
+                },
             ),
         ]
         if obj is not None:

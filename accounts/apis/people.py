@@ -43,6 +43,7 @@ class PersonOutputSerializer(serializers.Serializer):
     department = serializers.CharField()
     phone_number = serializers.CharField()
     location = serializers.CharField()
+    start_date = serializers.DateField(allow_null=True)
     status = serializers.ChoiceField(choices=Person.Status.choices)
     status_label = serializers.CharField(source="get_status_display")
     # DRF's metaclass moves declared fields off the class; its stubs take this
@@ -83,6 +84,7 @@ class PersonAttributesSerializer(StrictSerializer):
     department = serializers.CharField(max_length=200, allow_blank=True, required=False)
     phone_number = serializers.CharField(max_length=40, allow_blank=True, required=False)
     location = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    start_date = serializers.DateField(allow_null=True, required=False)
 
 
 class ReasonSerializer(StrictSerializer):
@@ -112,6 +114,12 @@ class PersonListApi(ApiView):
         )
         manager_id = serializers.IntegerField(min_value=1, required=False)
         search = serializers.CharField(max_length=200, required=False)
+        start_date_from = serializers.DateField(
+            required=False, help_text="People starting on or after this day (YYYY-MM-DD)."
+        )
+        start_date_to = serializers.DateField(
+            required=False, help_text="People starting on or before this day (YYYY-MM-DD)."
+        )
 
     OutputSerializer = PersonOutputSerializer
 

@@ -42,6 +42,7 @@ from accounts.invitations.selectors import (
     list_deliveries,
     list_invitations,
 )
+from accounts.invitations.start_dates import invite_on_start_dates, start_date_send_time
 
 resend = resend_invitation
 
@@ -65,6 +66,7 @@ __all__ = [
     "find_latest_invitation",
     "get_claimable_invitation",
     "get_invitation_summary",
+    "invite_on_start_dates",
     "invite_people",
     "invite_person",
     "list_deliveries",
@@ -80,4 +82,5 @@ __all__ = [
     "send_invitation_emails",
     "send_test_invitation",
     "send_test_invitation_email",
+    "start_date_send_time",
 ]

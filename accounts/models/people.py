@@ -74,6 +74,8 @@ class Person(TimeStampedModel, AbstractBaseUser):
     department = models.CharField(max_length=200, blank=True, db_index=True)
     phone_number = models.CharField(max_length=16, blank=True)
     location = models.CharField(max_length=200, blank=True, db_index=True)
+    # The first working day; invitations can be scheduled relative to it.
+    start_date = models.DateField(null=True, blank=True, db_index=True)
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.STAGED, db_index=True
     )

@@ -7,6 +7,7 @@ imports, which validate whole files at once, use ``normalise_email`` and
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,6 +33,7 @@ ATTRIBUTES = (
     "department",
     "phone_number",
     "location",
+    "start_date",
 )
 MAX_MANAGER_DEPTH = 10_000
 MANAGER_GRAPH_LOCK = 7_301_001
@@ -126,6 +128,10 @@ def clean_attributes(data: dict[str, Any], *, person: Person | None = None) -> d
             clean["phone_number"] = normalise_phone(clean["phone_number"])
         except InvalidPhoneNumber as exc:
             errors["phone_number"] = str(exc)
+    if "start_date" in clean:
+        clean["start_date"], problem = _start_date(clean["start_date"])
+        if problem:
+            errors["start_date"] = problem
     if "manager" in clean:
         problem = _check_manager(pk, clean["manager"])
         if problem:
@@ -138,10 +144,25 @@ def clean_attributes(data: dict[str, Any], *, person: Person | None = None) -> d
     return clean
 
 
+def _start_date(value: Any) -> tuple[date | None, str | None]:
+    """Return a start date given as a date, an ISO text or blank, or why it is not one."""
+    if value in (None, ""):
+        return None, None
+    if isinstance(value, date):
+        return value, None
+    try:
+        return date.fromisoformat(str(value).strip()), None
+    except ValueError:
+        return None, f"“{value}” is not a date; write it as YYYY-MM-DD."
+
+
 def audit_value(name: str, value: Any) -> Any:
-    """Return ``value`` as the audit trail records attribute ``name`` (a manager by email)."""
+    """Return ``value`` as the audit trail records attribute ``name`` (a manager by
+    email, a date as YYYY-MM-DD)."""
     if name == "manager":
         return value.email if value is not None else None
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -42,6 +43,7 @@ def create_person(
     department: str = "",
     phone_number: str = "",
     location: str = "",
+    start_date: date | str | None = None,
     source: str = Person.Source.MANUAL,
 ) -> Person:
     """Create a person awaiting invitation; audit it and publish ``person_changed``.
@@ -61,6 +63,7 @@ def create_person(
             "department": department,
             "phone_number": phone_number,
             "location": location,
+            "start_date": start_date,
         }
     )
     if not values["full_name"]:

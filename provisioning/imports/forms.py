@@ -147,6 +147,15 @@ class ConfirmForm(forms.Form):
             attrs={"type": "datetime-local", "class": INPUT_CLASSES}, format="%Y-%m-%dT%H:%M"
         ),
     )
+    invite_days_before = forms.IntegerField(
+        label="Days before the start date",
+        required=False,
+        min_value=0,
+        max_value=90,
+        initial=0,
+        help_text="0 sends at 09:00 on the start date itself.",
+        widget=forms.NumberInput(attrs={"class": INPUT_CLASSES}),
+    )
     confirm_text = forms.CharField(
         label="Confirmation",
         required=False,
@@ -170,6 +179,7 @@ class ConfirmForm(forms.Form):
         if not job.count_new or invite_modes == [ImportJob.InviteMode.NONE]:
             self.fields["invite_mode"].widget = forms.HiddenInput()
             del self.fields["invite_at"]
+            del self.fields["invite_days_before"]
         if job.needs_confirmation:
             self.fields["confirm_text"].required = True
             self.fields["confirm_text"].error_messages["required"] = (
@@ -194,4 +204,6 @@ class ConfirmForm(forms.Form):
                 self.add_error("invite_at", "Choose a time in the future.")
         else:
             data["invite_at"] = None
+        if mode != ImportJob.InviteMode.START or data.get("invite_days_before") is None:
+            data["invite_days_before"] = 0
         return data

@@ -33,6 +33,7 @@ class ImportJob(models.Model):
         NONE = "none", "No invitations now (invite them later from the People list)"
         NOW = "now", "Send invitations as soon as the import is done"
         AT = "at", "Send invitations at a date and time"
+        START = "start", "Send each invitation on the person's start date"
 
     source = models.CharField(max_length=16, default="spreadsheet")
     status = models.CharField(
@@ -88,6 +89,8 @@ class ImportJob(models.Model):
         max_length=8, choices=InviteMode.choices, default=InviteMode.NONE
     )
     invite_at = models.DateTimeField(null=True, blank=True)
+    # For "start": at 09:00 (organisation time) this many days before the start date.
+    invite_days_before = models.PositiveSmallIntegerField(default=0)
     invite_note = models.CharField(max_length=300, blank=True)
 
     # When the preview now being prepared was asked for: a preview still

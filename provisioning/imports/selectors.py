@@ -33,6 +33,7 @@ SNAPSHOT_FIELDS = (
     "version",
     "source",
     "role",
+    "start_date",
 )
 _LENGTH_FIELDS = (
     "email",

@@ -33,6 +33,7 @@ TEXT_FIELDS = (
     "department",
     "phone_number",
     "location",
+    "start_date",
 )
 
 
@@ -67,6 +68,9 @@ def plan_attributes(
                 )
                 continue
             values[name] = value
+        if values.get("start_date") == "":
+            # A date column: blank is no date (the reader made the rest ISO).
+            values["start_date"] = None
         if work.email and "email" in values:
             problem = email_problem(work.email, allowed_domains=snapshot.allowed_domains)
             if problem:
@@ -118,7 +122,9 @@ def plan_attributes(
             changes = {}
             for name, value in values.items():
                 old = existing[FIELD_POS[name]]
-                if old is None:
+                if name == "start_date":
+                    old = old.isoformat() if old else None
+                elif old is None:
                     old = None if name == "external_id" else ""
                 if old != value:
                     changes[name] = [old, value]

@@ -14,7 +14,7 @@ from typing import Any
 
 # Snapshot tuple positions (see provisioning.imports.selectors.SNAPSHOT_FIELDS).
 ID, EMAIL, EXT, FIRST, LAST, FULL, MANAGER, TITLE, DEPT, PHONE, LOCATION = range(11)
-STATUS, CLAIMED, VERSION, SOURCE, ROLE = 11, 12, 13, 14, 15
+STATUS, CLAIMED, VERSION, SOURCE, ROLE, START = 11, 12, 13, 14, 15, 16
 # The position of each attribute a record sets directly.
 FIELD_POS = {
     "email": EMAIL,
@@ -26,6 +26,7 @@ FIELD_POS = {
     "department": DEPT,
     "phone_number": PHONE,
     "location": LOCATION,
+    "start_date": START,
 }
 DEACTIVATED = "deactivated"
 STAFF_ROLE_LABELS = {

@@ -56,7 +56,7 @@ def plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool) 
     share, maximum = _guard(source)
     options = PlanOptions(
         source=source.kind,
-        attributes=frozenset(DEFAULT_LABELS) - {"manager_external_id"},
+        attributes=frozenset(DEFAULT_LABELS) - {"manager_external_id", "start_date"},
         deactivation_share=share,
         deactivation_max=maximum,
     )

@@ -48,6 +48,7 @@ FIELD_LABELS = {
     "department": "Department",
     "phone_number": "Phone number",
     "location": "Location",
+    "start_date": "Start date",
     "status": "Status",
 }
 FIELD_ORDER = {name: position for position, name in enumerate(FIELD_LABELS)}

@@ -240,6 +240,7 @@ class ImportPreviewViews(ImportJobAdminBase):
                 skip_invalid=data.get("skip_invalid", False),
                 invite_mode=data.get("invite_mode") or ImportJob.InviteMode.NONE,
                 invite_at=data.get("invite_at"),
+                invite_days_before=data.get("invite_days_before") or 0,
             )
         except DomainError as exc:
             form.add_error(None, exc.message)

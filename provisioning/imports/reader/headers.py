@@ -21,6 +21,7 @@ TEMPLATE_EXAMPLE: dict[str, str] = {
     "department": "Engineering",
     "phone_number": "+44 20 7946 0018",
     "location": "London",
+    "start_date": "2025-09-01",
     "is_active": "Active",
 }
 
@@ -113,6 +114,22 @@ _ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
             "building",
             "officename",
         ),
+    ),
+    # Start Date before Hire Date: a rehire's hire date can be years earlier.
+    "start_date": (
+        (
+            "startdate",
+            "employmentstartdate",
+            "employeestartdate",
+            "firstday",
+            "firstdayofwork",
+            "firstworkingday",
+            "joiningdate",
+            "dateofjoining",
+            "joindate",
+        ),
+        ("hiredate", "dateofhire", "employeehiredate", "latesthiredate", "mostrecenthiredate"),
+        ("originalhiredate", "senioritydate", "continuousservicedate"),
     ),
     "is_active": (
         (

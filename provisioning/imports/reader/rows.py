@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from accounts.spreadsheets import FORMULA_START
 from provisioning.exceptions import FileTooLarge, UnreadableFile
 from provisioning.imports.reader.columns import Column, SheetError, match_columns
+from provisioning.imports.reader.dates import parse_date, slash_reading
 from provisioning.imports.reader.headers import NON_ALNUM
 from provisioning.imports.reader.sheet import Limits, ParsedSheet
 from provisioning.records import ExternalRecord, RowView
@@ -96,6 +98,7 @@ def records_from_rows(
     status_columns = sources.pop("is_active", [])
     text_plan = [(attribute, [c.index for c in cols]) for attribute, cols in sources.items()]
     count = 0
+    first_record = len(records)
     for number, cells in rows:
         if not "".join(cells).strip():
             continue
@@ -148,6 +151,8 @@ def records_from_rows(
             )
         )
     parsed.total_rows = count
+    if "start_date" in sources:
+        _read_start_dates(parsed, first_record, sources["start_date"][0].header)
     if count == 0 and not any(e.row == 1 and "Email column" in e.message for e in parsed.errors):
         parsed.errors.append(
             SheetError(
@@ -156,6 +161,25 @@ def records_from_rows(
                 "The file has a header row but no people below it.",
             )
         )
+
+
+def _read_start_dates(parsed: ParsedSheet, first: int, header: str) -> None:
+    """Turn the start date cells (read as text) into YYYY-MM-DD, or row problems.
+
+    A second pass, because how slash dates are read depends on the whole
+    column (``dates.slash_reading``).
+    """
+    records = parsed.records
+    reading = slash_reading((r.start_date for r in records[first:] if r.start_date), header)
+    if reading.note:
+        parsed.notes.append(reading.note)
+    for index in range(first, len(records)):
+        record = records[index]
+        if not record.start_date:
+            continue
+        value, problem = parse_date(record.start_date, header, reading)
+        problems = (*record.problems, ("start_date", problem)) if problem else record.problems
+        records[index] = replace(record, start_date=value, problems=problems)
 
 
 _MARKER = re.compile(r"^\s*version\s*:\s*v?\d+(\.\d+)*\s*$", re.IGNORECASE)

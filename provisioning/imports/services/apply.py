@@ -81,7 +81,7 @@ def apply_import(job_id: int, *, by: Actorish | None = None) -> ImportJob:
 def _invite_new_people(job: ImportJob) -> None:
     """Invite the people ``job`` added, as chosen when confirming. The outcome
     goes to ``job.invite_note``; a refusal never undoes the import."""
-    from accounts.invitations import invite_people
+    from accounts.invitations import invite_on_start_dates, invite_people
 
     emails = [e["email"].lower() for e in selectors.iter_import_rows(job, [Action.NEW])]
     ids: list[int] = []
@@ -97,18 +97,35 @@ def _invite_new_people(job: ImportJob) -> None:
         note = "Nobody new to invite."
     else:
         try:
-            result = invite_people(ids, by=job.applied_by, send_at=send_at)
+            if job.invite_mode == ImportJob.InviteMode.START:
+                result = invite_on_start_dates(
+                    ids, by=job.applied_by, days_before=job.invite_days_before
+                )
+            else:
+                result = invite_people(ids, by=job.applied_by, send_at=send_at)
         except DomainError as exc:
             note = f"No invitations were sent: {exc.message}"
         else:
             count = result.invited + result.resent
             people = "person" if count == 1 else "people"
-            note = (
-                f"Invited {count:,} {people}; the emails go out at "
-                f"{timezone.localtime(send_at):%Y-%m-%d %H:%M %Z}."
-                if send_at
-                else f"Invited {count:,} {people}; the emails are on their way."
-            )
+            if job.invite_mode == ImportJob.InviteMode.START:
+                before = (
+                    f"{job.invite_days_before} day{'s' if job.invite_days_before != 1 else ''} "
+                    "before their start date"
+                    if job.invite_days_before
+                    else "on their start date"
+                )
+                missing = len(result.skipped)
+                note = f"Invited {count:,} {people}; each email goes out at 09:00 {before}." + (
+                    f" {missing:,} without a start date were not invited." if missing else ""
+                )
+            else:
+                note = (
+                    f"Invited {count:,} {people}; the emails go out at "
+                    f"{timezone.localtime(send_at):%Y-%m-%d %H:%M %Z}."
+                    if send_at
+                    else f"Invited {count:,} {people}; the emails are on their way."
+                )
     ImportJob.objects.filter(pk=job.pk).update(invite_note=note[:300])
     job.invite_note = note[:300]
 

@@ -9,6 +9,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.invitations.start_dates import MAX_DAYS_BEFORE
 from accounts.jobs import task
 from accounts.models import Person
 from accounts.services import Actorish, require
@@ -45,6 +46,7 @@ def confirm_import(
     skip_invalid: bool | None = None,
     invite_mode: str = ImportJob.InviteMode.NONE,
     invite_at: datetime | None = None,
+    invite_days_before: int = 0,
 ) -> ImportJob:
     """Accept the preview and enqueue the apply on commit (unless ``enqueue`` is
     False: the command line applies in its own process).
@@ -52,14 +54,15 @@ def confirm_import(
     Deactivating more people than the threshold needs ``confirm_text`` equal
     to ``DEACTIVATE <n>`` (or the number itself). ``skip_invalid`` (when
     given) replaces the choice made at upload. ``invite_mode`` invites the
-    people the import adds once it is applied: now, or at ``invite_at``.
+    people the import adds once it is applied: now, at ``invite_at``, or at
+    09:00 on each person's start date (``invite_days_before`` days earlier).
     Raises ImportNotReady, ConfirmationRequired or NotAllowed; changes
     nothing when it raises.
     """
     apply_import_task = task("provisioning.imports.tasks.apply_import_task")
 
     check_apply_allowed(job, by)
-    _check_invitations(by, invite_mode, invite_at)
+    _check_invitations(by, invite_mode, invite_at, invite_days_before)
     chosen_skip = job.skip_invalid if skip_invalid is None else skip_invalid
     stored_skip, job.skip_invalid = job.skip_invalid, chosen_skip
     problems = blocking_problems(job)
@@ -83,6 +86,9 @@ def confirm_import(
             skip_invalid=chosen_skip,
             invite_mode=invite_mode,
             invite_at=invite_at if invite_mode == ImportJob.InviteMode.AT else None,
+            invite_days_before=(
+                invite_days_before if invite_mode == ImportJob.InviteMode.START else 0
+            ),
             invite_note="",
         )
         if updated and enqueue:
@@ -91,7 +97,9 @@ def confirm_import(
     return job
 
 
-def _check_invitations(by: Actorish, invite_mode: str, invite_at: datetime | None) -> None:
+def _check_invitations(
+    by: Actorish, invite_mode: str, invite_at: datetime | None, days_before: int
+) -> None:
     if invite_mode not in ImportJob.InviteMode.values:
         raise ImportNotReady("Choose when to send invitations to the new people.")
     if invite_mode == ImportJob.InviteMode.NONE:
@@ -102,6 +110,10 @@ def _check_invitations(by: Actorish, invite_mode: str, invite_at: datetime | Non
             raise ImportNotReady("Choose the date and time to send the invitations.")
         if invite_at <= timezone.now():
             raise ImportNotReady("The time to send the invitations is in the past.")
+    if invite_mode == ImportJob.InviteMode.START and not 0 <= days_before <= MAX_DAYS_BEFORE:
+        raise ImportNotReady(
+            f"Choose between 0 and {MAX_DAYS_BEFORE} days before each person's start date."
+        )
 
 
 def check_apply_allowed(job: ImportJob, by: Actorish) -> None:

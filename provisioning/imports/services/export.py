@@ -60,6 +60,7 @@ _EXPORT_VALUES = (
     "department",
     "phone_number",
     "location",
+    "start_date",
     "status",
 )
 EXPORT_CHUNK = 2000
@@ -107,6 +108,7 @@ def _export_rows(queryset: QuerySet[Person]) -> Iterator[list[Any]]:
         department,
         phone_number,
         location,
+        start_date,
         status,
     ) in rows.iterator(chunk_size=EXPORT_CHUNK):
         yield [
@@ -121,6 +123,7 @@ def _export_rows(queryset: QuerySet[Person]) -> Iterator[list[Any]]:
             department,
             display_phone(phone_number),
             location,
+            start_date.isoformat() if start_date else "",
             statuses.get(status, status),
         ]
 

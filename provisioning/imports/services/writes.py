@@ -84,6 +84,7 @@ _PERSON_FIELDS = (
     "department",
     "phone_number",
     "location",
+    "start_date",
     "status",
     "is_active",
     "claimed_at",

@@ -32,6 +32,7 @@ TEMPLATE_HEADER = [
     "Department",
     "Phone number",
     "Location",
+    "Start date",
     "Status",
 ]
 TEMPLATE_EXAMPLE = [
@@ -46,6 +47,7 @@ TEMPLATE_EXAMPLE = [
     "Engineering",
     "'+44 20 7946 0018",
     "London",
+    "2025-09-01",
     "Active",
 ]
 

@@ -107,7 +107,7 @@ def test_csv_export_streams_people_in_pieces_with_their_managers(admin_client, m
     assert len(pieces) == 1 + 2
     rows = csv_rows(b"".join(pieces))
     assert rows[0] == TEMPLATE_HEADER
-    assert [(r[0], r[1], r[5], r[6], r[9], r[11]) for r in rows[1:]] == [
+    assert [(r[0], r[1], r[5], r[6], r[9], r[12]) for r in rows[1:]] == [
         ("boss@example.com", "007", "", "", "'+44 20 7946 0018", "Awaiting invitation"),
         ("ann@example.com", "", "boss@example.com", "007", "", "Invited"),
         ("ben@example.com", "", "boss@example.com", "007", "", "Invited"),

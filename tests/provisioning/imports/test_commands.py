@@ -188,14 +188,14 @@ def test_columns_not_imported_are_reported_in_json_and_do_not_stop_the_import(ad
     result = json.loads(out)
     assert result["file_errors"] == []
     assert result["not_imported_columns"] == [
-        {"header": "Start Date", "suggestion": "", "note": ""},
         {"header": "Cost Centre", "suggestion": "", "note": ""},
     ]
     assert result["notes"] == [
         "Work Phone: Phone number is read from this column; blank cells use “Mobile Phone”.",
         "Mobile Phone: Phone number when “Work Phone” is blank.",
     ]
-    assert Person.objects.get(email="new@example.com").phone_number == "+447911123456"
+    new = Person.objects.get(email="new@example.com")
+    assert (new.phone_number, str(new.start_date)) == ("+447911123456", "2024-05-31")
 
 
 def test_ignore_column_and_map_still_choose_what_a_column_holds(admin_user, tmp_path):

@@ -95,10 +95,10 @@ def test_misspelled_email_header_is_not_imported_and_the_missing_email_blocks(ad
 
 def test_extra_columns_are_not_imported_and_never_block(admin_user):
     content = csv_bytes(
-        [["Email", "Shoe size", "Start Date"], ["ada@example.com", "38", "2024-05-31"]]
+        [["Email", "Shoe size", "Date of Birth"], ["ada@example.com", "38", "2024-05-31"]]
     )
     job, _ = preview(content, admin_user)
     assert job.file_errors == []
-    assert job.unresolved_columns == ["Shoe size", "Start Date"]
+    assert job.unresolved_columns == ["Shoe size", "Date of Birth"]
     apply_now(job, admin_user)
     assert people_count() == 2

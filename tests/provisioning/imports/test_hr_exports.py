@@ -7,6 +7,8 @@ bulk template, Google Admin's "Bulk update users" CSV, Microsoft Entra's
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from accounts.models import Person
@@ -82,13 +84,14 @@ def test_workplace_people_template(admin_user):
         "skipped": 0,
         "errors": 0,
     }
-    assert not_imported(job) == ["Locale", "Division", "Organization", "Start Date"]
+    assert not_imported(job) == ["Locale", "Division", "Organization"]
     apply_now(job, admin_user)
     alan = person("alan@example.com")
-    assert (alan.job_title, alan.location, alan.manager.email) == (
+    assert (alan.job_title, alan.location, alan.manager.email, alan.start_date) == (
         "Engineer",
         "London",
         "grace@example.com",
+        date(2021, 3, 1),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import date
 
 import openpyxl
 import pytest
@@ -111,7 +112,6 @@ def test_hris_custom_report_with_30_columns(admin_user):
         "Division",
         "Cost Center",
         "Supervisor",
-        "Hire Date",
         "Original Hire Date",
         "Termination Date",
         "Employment Type",
@@ -136,6 +136,8 @@ def test_hris_custom_report_with_30_columns(admin_user):
         "HQ",
         "mary@example.com",
     )
+    # Hire Date is the start date; Original Hire Date is read only without it.
+    assert lena.start_date == date(2020, 2, 3)
     assert person("leaver@example.com").is_active is False
 
 
@@ -155,14 +157,16 @@ def test_european_semicolon_csv(admin_user):
     job, _ = preview(content, admin_user)
     assert job.file_errors == []
     assert (job.count_new, job.count_errors) == (2, 0)
-    assert not_imported(job) == ["Personalnummer", "Start Date", "Date of Birth"]
+    assert not_imported(job) == ["Personalnummer", "Date of Birth"]
     apply_now(job, admin_user)
     juergen = person("juergen@example.com")
-    assert (juergen.first_name, juergen.last_name, juergen.location) == (
+    assert (juergen.first_name, juergen.last_name, juergen.location, juergen.start_date) == (
         "Jürgen",
         "Müller",
         "München",
+        date(2021, 4, 1),
     )
+    assert person("zoe@example.com").start_date == date(2022, 9, 15)
     assert person("zoe@example.com").first_name == "Zoë"
 
 
@@ -200,12 +204,12 @@ def test_xlsx_with_formulas(admin_user):
             "Lovelace",
             '=A2&" "&B2',
             '=LOWER(A2)&"@example.com"',
-            "2015-12-10",
+            date(2015, 12, 10),
             '=DATEDIF(E2,TODAY(),"y")',
         ]
     )
-    sheet.append(["Mary", "Somerville", '=A3&" "&B3', '=LOWER(A3)&"@example.com"', "2018-02-26",
-                  "=DATEDIF(E3,TODAY(),\"y\")"])  # fmt: skip
+    sheet.append(["Mary", "Somerville", '=A3&" "&B3', '=LOWER(A3)&"@example.com"',
+                  date(2018, 2, 26), "=DATEDIF(E3,TODAY(),\"y\")"])  # fmt: skip
     buffer = io.BytesIO()
     workbook.save(buffer)
     content = with_cached_values(
@@ -222,8 +226,11 @@ def test_xlsx_with_formulas(admin_user):
     job, _ = preview(content, admin_user, filename="people.xlsx")
     assert job.file_errors == []
     assert (job.count_new, job.count_errors) == (2, 0)
-    assert not_imported(job) == ["Hire Date", "Years of Service"]
+    assert not_imported(job) == ["Years of Service"]
     apply_now(job, admin_user)
     # The values Excel saved are read; formulas are never evaluated.
     assert person("ada@example.com").full_name == "Ada Lovelace"
     assert person("mary@example.com").full_name == "Mary Somerville"
+    # Real Excel date cells become start dates.
+    assert person("ada@example.com").start_date == date(2015, 12, 10)
+    assert person("mary@example.com").start_date == date(2018, 2, 26)

@@ -58,7 +58,7 @@ def test_export_neutralises_formulas_and_shows_phones_in_display_form(admin_user
     text = data.decode("utf-8-sig")
     assert text.splitlines()[0] == (
         "Email,Employee ID,First name,Last name,Full name,Manager email,Manager employee ID,"
-        "Job title,Department,Phone number,Location,Status"
+        "Job title,Department,Phone number,Location,Start date,Status"
     )
     assert "'+44 20 7946 0018" in text
     assert "'=cmd|' /C calc'!A0" in text
@@ -83,6 +83,7 @@ def test_template_has_every_column_and_an_example_row(admin_user):
             "department",
             "phone_number",
             "location",
+            "start_date",
             "is_active",
         ]
         assert parsed.records[0].phone_number == "+44 20 7946 0018"
