@@ -52,6 +52,7 @@ class SyncRunAdmin(ModelAdmin):
         "linked_panel",
         "conflicts_panel",
         "errors_panel",
+        "warnings_panel",
         "decided_by",
         "decided_at",
         "invite_note",
@@ -112,6 +113,13 @@ class SyncRunAdmin(ModelAdmin):
     @display(description="Errors")
     def errors_panel(self, obj: SyncRun) -> str:
         return table(["Email", "Problem"], [(e["email"], e["message"]) for e in obj.errors[:SHOWN]])
+
+    @display(description="Warnings: imported, with these attributes left empty")
+    def warnings_panel(self, obj: SyncRun) -> str:
+        return table(
+            ["Email", "Left empty, and why"],
+            [(e["email"], "; ".join(e["messages"])) for e in obj.warnings[:SHOWN]],
+        )
 
     def _decide(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         if not request.user.has_perm("provisioning.change_identitysource"):
