@@ -97,6 +97,9 @@ class SyncRunAdmin(ModelAdmin):
                 detail = "; ".join(
                     f"{field}: {old or '—'} → {new or '—'}" for field, (old, new) in changes.items()
                 ) or "; ".join(e["message"] for e in entry.get("errors", []))
+                left_empty = "; ".join(w["message"] for w in entry.get("warnings", []))
+                if left_empty:
+                    detail = f"{detail} (warning: {left_empty})" if detail else left_empty
                 rows.append((kind, entry.get("email", ""), detail))
         return table(["Change", "Email", "Detail"], rows)
 
