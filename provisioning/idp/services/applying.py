@@ -25,6 +25,7 @@ from provisioning.idp.services.sources import Actorish
 from provisioning.imports import selectors
 from provisioning.imports.models import ImportJob
 from provisioning.imports.services import apply_plan
+from provisioning.imports.services.bulk import insert_rows
 from provisioning.reconcile import Action
 
 # Stored rows of people who exist, whose link the run refreshes.
@@ -127,15 +128,28 @@ def _link_people(source: IdentitySource, job: ImportJob, existing: list[int]) ->
             state[entry["person_id"]] = link
     created: list[int] = []
     emails = list(new_rows)
+    now = timezone.now()
     for start in range(0, len(emails), 10_000):
         batch = emails[start : start + 10_000]
+        links = []
         for pk, email in (
             Person.objects.annotate(lower_email=Lower("email"))
             .filter(lower_email__in=batch)
             .values_list("pk", "lower_email")
         ):
             created.append(pk)
-            state[pk] = new_rows[email]
+            key, warnings = new_rows[email]
+            links.append(
+                {
+                    "source_id": source.pk,
+                    "person_id": pk,
+                    "external_key": key,
+                    "warnings": warnings,
+                    "linked_at": now,
+                }
+            )
+        # People created by this run have no link yet: one COPY, no upsert.
+        insert_rows(SourceLink, links, with_pk=False)
     SourceLink.objects.bulk_create(
         [SourceLink(source=source, person_id=pk) for pk in existing if pk not in state],
         batch_size=5000,
