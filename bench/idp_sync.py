@@ -1,7 +1,7 @@
 """Time identity-provider syncs end to end against a local wire-compatible server.
 
     DATABASE_URL=postgres://postgres@127.0.0.1/roster_idp_bench \\
-        .venv/bin/python bench/idp_sync.py --provider graph|google [--users 50000]
+        .venv/bin/python bench/idp_sync.py --provider graph|google [--users 50000] [--messy]
 
 Serves a generated organisation (departments, manager chains several levels
 deep) from the test suite's Google Directory API or Microsoft Graph server on
@@ -9,6 +9,8 @@ deep) from the test suite's Google Directory API or Microsoft Graph server on
 libraries: the first import (read, plan and apply; no invitations), a re-sync
 with nothing changed, and a run after 1% of people changed (Graph reads the
 delta; Google reads everything again). Prints one JSON line per provider.
+``--messy`` serves the directory real tenants hold (``Directory.messy``: 5%
+disabled, free-text phones, no mail or employee ID, archived, placeholders).
 
 People it creates have emails at idp-bench.example.com and are deleted before
 and after each run; do not point it at a database with real people.
@@ -97,9 +99,12 @@ def check(run: SyncRun, status: str = SyncRun.Status.DONE) -> SyncRun:
     return run
 
 
-def bench(provider: str, users: int) -> dict:
+def bench(provider: str, users: int, *, messy: bool = False) -> dict:
     clean()
-    directory = Directory.generate(users, domain=DOMAIN)
+    make = Directory.messy if messy else Directory.generate
+    directory = make(users, domain=DOMAIN)
+    google = provider == "google"
+    active = {p.index for p in directory.people if p.enabled and not (google and p.archived)}
     workdir = Path(tempfile.mkdtemp(prefix="idp-bench-"))
     if provider == "google":
         server = FakeGoogle(directory, domain=DOMAIN).start()
@@ -114,19 +119,25 @@ def bench(provider: str, users: int) -> dict:
             return check(idp_services.confirm_first_run(preview, by=CLI))
 
         run, first_s = timed(first)
-        assert run.count_new == users, run.counts
+        assert run.count_new == len(active) and run.count_errors == 0, run.counts
+        created = run.count_new
         source.refresh_from_db()
         run, noop_s = timed(lambda: check(idp_services.run_sync(source, by=CLI)))
         assert run.count_new + run.count_updated == 0, run.counts
-        for index in range(1, users, 100):
+        changed = range(1, users, 100)
+        for index in changed:
             directory.update(index, title=f"Changed {index}")
         source.refresh_from_db()
         run, incremental_s = timed(lambda: check(idp_services.run_sync(source, by=CLI)))
-        assert run.count_updated == len(range(1, users, 100)), run.counts
+        assert run.count_updated == len(active.intersection(changed)), run.counts
         return {
             "bench": "idp_sync",
             "provider": provider,
             "users": users,
+            "messy": messy,
+            "active_in_fake": len(active),
+            "people_created": created,
+            "people_after_changes": Person.objects.filter(email__endswith=f"@{DOMAIN}").count(),
             "first_import_s": first_s,
             "noop_resync_s": noop_s,
             "incremental_s": incremental_s,
@@ -142,12 +153,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--provider", choices=["graph", "google"], action="append")
     parser.add_argument("--users", type=int, default=50_000)
+    parser.add_argument("--messy", action="store_true", help="serve a realistic, messy directory")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Point DATABASE_URL at PostgreSQL.")
     call_command("migrate", verbosity=0)
     for provider in args.provider or ["graph", "google"]:
-        print(json.dumps(bench(provider, args.users)), flush=True)
+        print(json.dumps(bench(provider, args.users, messy=args.messy)), flush=True)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,12 @@ class ExternalRecord:
     # Where a value came from when not the attribute's usual column (a Mobile
     # Phone cell filling a blank Work Phone one): attribute -> header.
     columns: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # The provider's own immutable id of the person (Graph ``id``, Google
+    # ``id``); blank for spreadsheets. Matched before the employee ID.
+    source_id: str = ""
+    # Further phone numbers to use, in order, when ``phone_number`` cannot be
+    # read (a directory's mobile number behind an unparseable work number).
+    phone_fallbacks: tuple[str, ...] = ()
 
 
 class RowView(Mapping[str, str]):

@@ -45,6 +45,8 @@ class SyncRunOutputSerializer(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
     deactivation_threshold = serializers.IntegerField()
     error_message = serializers.CharField()
+    # [{"email", "messages"}]: people imported with attributes left empty.
+    warnings = serializers.JSONField()
     requested_by_id = serializers.IntegerField(allow_null=True)
     decided_by_id = serializers.IntegerField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)

@@ -2,8 +2,12 @@
 
 Authenticates as a service account with domain-wide delegation, impersonating
 an administrator, with the read-only directory scope. Pages ``users.list``
-500 at a time and narrows the listing with the API's own query language
-where a scope allows it (``orgDepartment=``, ``orgUnitPath=``, ``manager=``).
+500 at a time. Scopes (departments, managers, organisational units) are
+resolved from the full user records read, never with ``query=``: Google's
+search index lags changes by up to 36 hours, so a query would miss people who
+just moved in or out. 429, 5xx and the 403 rate-limit reasons
+(``userRateLimitExceeded``, ``quotaExceeded``, ``rateLimitExceeded``) are
+retried with backoff.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import google_auth_httplib2
@@ -31,6 +35,12 @@ PAGE_SIZE = 500
 MAX_RETRIES = 5
 MAX_RETRY_WAIT = 120.0
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Google answers 403 (not 429) for these: documented as "retry with
+# exponential backoff", not as a refusal.
+_RATE_LIMIT_REASONS = {"userRateLimitExceeded", "quotaExceeded", "rateLimitExceeded"}
+# Values the Admin console fills in by itself: ``locations[].area`` is "desk"
+# unless someone typed an area.
+_AREA_PLACEHOLDERS = {"desk"}
 
 
 @dataclass(frozen=True)
@@ -65,10 +75,8 @@ class GoogleListing:
 
     users: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    # Users the directory returned before the scope was applied.
+    fetched: int = 0
 
 
 _KEY_FIELDS = ("client_email", "private_key", "token_uri")
@@ -148,6 +156,12 @@ def _http_error(exc: HttpError) -> DirectoryError:
         return DirectoryError(
             DirectoryError.CREDENTIALS, f"Google did not accept the credentials ({message})."
         )
+    if status == 403 and _is_rate_limit(exc):
+        return DirectoryError(
+            DirectoryError.UNREACHABLE,
+            f"Google kept answering that the API rate limit or quota is exceeded ({message}); "
+            "the next run tries again.",
+        )
     if status == 403:
         return DirectoryError(
             DirectoryError.CONSENT,
@@ -164,14 +178,26 @@ def _http_error(exc: HttpError) -> DirectoryError:
     )
 
 
+def _is_rate_limit(exc: HttpError) -> bool:
+    if exc.resp.status != 403:
+        return False
+    try:
+        errors = json.loads(exc.content.decode())["error"].get("errors") or []
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return any(isinstance(e, dict) and e.get("reason") in _RATE_LIMIT_REASONS for e in errors)
+
+
 def _execute(request: Any, *, sleep: Any = time.sleep) -> dict[str, Any]:
-    """Run one API request, waiting out 429/5xx as ``Retry-After`` asks."""
+    """Run one API request, waiting out 429/5xx and 403 rate limits as
+    ``Retry-After`` asks (else with exponential backoff)."""
     attempt = 0
     while True:
         try:
             return request.execute()
         except HttpError as exc:
-            if exc.resp.status not in _RETRY_STATUSES or attempt >= MAX_RETRIES:
+            retryable = exc.resp.status in _RETRY_STATUSES or _is_rate_limit(exc)
+            if not retryable or attempt >= MAX_RETRIES:
                 raise _http_error(exc) from exc
             retry_after = exc.resp.get("retry-after")
             try:
@@ -226,33 +252,59 @@ def fetch_users(config: GoogleConfig, scope: GoogleScope | None = None) -> Googl
     """Read every user in ``scope``; a person found by several criteria appears once.
 
     Managers named in the scope are included along with everyone under them.
-    Raises DirectoryError with a reason on refusal or network failure.
+    The whole directory is read and the scope resolved from the records
+    (``in_scope``), so a move is honoured on the next run. Raises
+    DirectoryError with a reason on refusal or network failure.
     """
     scope = scope or GoogleScope()
     service = _service(config)
     listing = GoogleListing()
     seen: set[str] = set()
-
-    def take(query: str | None) -> None:
-        for page in iter_users(config, query=query, service=service):
-            listing.requests += 1
-            for user in page:
-                key = user.get("id") or user.get("primaryEmail", "")
-                if key not in seen:
-                    seen.add(key)
-                    listing.users.append(user)
-
-    if scope.is_everyone:
-        take(None)
-        return listing
-    for department in scope.departments:
-        take(f"orgDepartment={_quote(department)}")
-    for path in scope.org_units:
-        take(f"orgUnitPath={_quote(path)}")
-    for manager in scope.managers:
-        take(f"email={_quote(manager)}")
-        take(f"manager={_quote(manager)}")
+    for page in iter_users(config, service=service):
+        listing.requests += 1
+        for user in page:
+            key = user.get("id") or user.get("primaryEmail", "")
+            if key not in seen:
+                seen.add(key)
+                listing.users.append(user)
+    listing.fetched = len(listing.users)
+    if not scope.is_everyone:
+        listing.users = in_scope(listing.users, scope)
     return listing
+
+
+def in_scope(users: Sequence[dict[str, Any]], scope: GoogleScope) -> list[dict[str, Any]]:
+    """Return the users a scope covers, read from their own records: primary
+    department, organisational unit (and those below it), and managers with
+    everyone under them through ``relations[type=manager]``."""
+    departments = {d.casefold() for d in scope.departments}
+    units = [u.rstrip("/").casefold() for u in scope.org_units]
+    roots = {m.casefold() for m in scope.managers}
+    reports: dict[str, list[str]] = {}
+    for user in users:
+        for relation in user.get("relations") or []:
+            if relation.get("type") == "manager" and relation.get("value"):
+                boss = str(relation["value"]).casefold()
+                reports.setdefault(boss, []).append(str(user.get("primaryEmail", "")).casefold())
+    under: set[str] = set(roots)
+    stack = list(roots)
+    while stack:
+        for child in reports.get(stack.pop(), ()):
+            if child not in under:
+                under.add(child)
+                stack.append(child)
+    kept = []
+    for user in users:
+        orgs = user.get("organizations") or []
+        primary = next((o for o in orgs if o.get("primary")), orgs[0] if orgs else {})
+        unit = str(user.get("orgUnitPath") or "/").rstrip("/").casefold()
+        if (
+            str(primary.get("department") or "").casefold() in departments
+            or any(u == "" or unit == u or unit.startswith(u + "/") for u in units)
+            or str(user.get("primaryEmail", "")).casefold() in under
+        ):
+            kept.append(user)
+    return kept
 
 
 def list_departments(config: GoogleConfig) -> list[str]:
@@ -282,4 +334,25 @@ def to_records(
     """Turn Directory API users into records, through ``mapping`` (the default if None)."""
     mapping = mapping or GOOGLE_DEFAULT_MAPPING
     for position, user in enumerate(users, start=1):
-        yield to_record(user, mapping, row=position)
+        record = to_record(_without_placeholders(user), mapping, row=position)
+        if user.get("archived") and record.is_active is not False:
+            # An archived user keeps a licence but cannot sign in.
+            record = replace(record, is_active=False)
+        yield record
+
+
+def _without_placeholders(user: Mapping[str, Any]) -> Mapping[str, Any]:
+    locations = user.get("locations")
+    if not locations or not any(
+        isinstance(loc, dict) and str(loc.get("area", "")).casefold() in _AREA_PLACEHOLDERS
+        for loc in locations
+    ):
+        return user
+    cleaned = dict(user)
+    cleaned["locations"] = [
+        {k: v for k, v in loc.items() if k != "area"}
+        if isinstance(loc, dict) and str(loc.get("area", "")).casefold() in _AREA_PLACEHOLDERS
+        else loc
+        for loc in locations
+    ]
+    return cleaned

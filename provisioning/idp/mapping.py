@@ -45,8 +45,9 @@ GOOGLE_DEFAULT_MAPPING: dict[str, str] = {
     "manager_email": "relations[type=manager].value",
     "job_title": "organizations[primary].title",
     "department": "organizations[primary].department",
-    "phone_number": "phones[type=work].value",
+    "phone_number": "phones[type=work].value | phones[type=mobile].value",
     "location": "locations[type=desk].buildingId | locations[type=desk].area",
+    # Archived users are inactive too (``google.to_records`` applies it).
     "is_active": "!suspended",
 }
 
@@ -150,6 +151,13 @@ def _compile(path: str) -> tuple[tuple[bool, tuple[tuple[str, str | None], ...]]
 
 def read_path(data: Mapping[str, Any], path: str) -> Any:
     """Return the value at ``path`` in ``data`` (None when absent)."""
+    values = read_alternatives(data, path, first_only=True)
+    return values[0] if values else None
+
+
+def read_alternatives(data: Mapping[str, Any], path: str, *, first_only: bool = False) -> list:
+    """Return the values of ``path``'s alternatives in ``data`` that are not blank."""
+    found: list[Any] = []
     for negate, steps in _compile(path):
         value: Any = data
         for key, selector in steps:
@@ -160,10 +168,13 @@ def read_path(data: Mapping[str, Any], path: str) -> Any:
             if selector is not None:
                 value = _select(value, selector) if isinstance(value, list) else None
         if negate:
-            return None if value is None else not bool(value)
+            found.append(None if value is None else not bool(value))
+            return found
         if value not in (None, "", [], {}):
-            return value
-    return None
+            found.append(value)
+            if first_only:
+                return found
+    return found
 
 
 def _text(value: Any) -> str:
@@ -191,4 +202,16 @@ def to_record(data: Mapping[str, Any], mapping: Mapping[str, str], *, row: int) 
         values[attribute] = _flag(raw) if attribute == "is_active" else _text(raw)
     values["email"] = values["email"].lower()
     values["manager_email"] = values["manager_email"].lower()
-    return ExternalRecord(**values, row=row, raw=data if isinstance(data, dict) else dict(data))
+    phone_path = mapping.get("phone_number")
+    fallbacks: tuple[str, ...] = ()
+    if phone_path and "|" in phone_path:
+        # A work number that cannot be read falls back to the next one (mobile).
+        texts = [_text(v) for v in read_alternatives(data, phone_path)]
+        fallbacks = tuple(t for t in texts[1:] if t and t != values["phone_number"])
+    return ExternalRecord(
+        **values,
+        row=row,
+        raw=data if isinstance(data, dict) else dict(data),
+        source_id=_text(data.get("id")),
+        phone_fallbacks=fallbacks,
+    )

@@ -107,9 +107,24 @@ class SourceLink(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="source_link"
     )
     linked_at = models.DateTimeField(auto_now_add=True)
+    # The provider's immutable id of the person (Graph ``id``, Google ``id``):
+    # matched before the employee ID and email, so renames keep the person.
+    external_key = models.CharField(max_length=255, null=True, blank=True, editable=False)
+    # [{"column", "message"}]: attributes the last run left empty, and why.
+    warnings = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = "source link"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_key"],
+                condition=Q(external_key__isnull=False),
+                name="sourcelink_unique_external_key",
+            ),
+            models.CheckConstraint(
+                condition=~Q(external_key=""), name="sourcelink_external_key_not_blank"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id} ← {self.source_id}"
@@ -173,9 +188,12 @@ class SyncRun(models.Model):
     count_skipped = models.PositiveIntegerField(default=0)
     count_linked = models.PositiveIntegerField(default=0)
     count_conflicts = models.PositiveIntegerField(default=0)
+    count_warnings = models.PositiveIntegerField(default=0)
     deactivation_threshold = models.PositiveIntegerField(default=0)
     # [{"email", "message"}], [{"email", "source"}], [{"email", "from"}] (first entries only)
     errors = models.JSONField(default=list, blank=True)
+    # [{"email", "messages": [...]}]: people imported with attributes left empty.
+    warnings = models.JSONField(default=list, blank=True)
     conflicts = models.JSONField(default=list, blank=True)
     linked = models.JSONField(default=list, blank=True)
     error_reason = models.CharField(max_length=20, blank=True)
@@ -229,6 +247,7 @@ class SyncRun(models.Model):
             "skipped": self.count_skipped,
             "linked": self.count_linked,
             "conflicts": self.count_conflicts,
+            "warnings": self.count_warnings,
         }
 
 

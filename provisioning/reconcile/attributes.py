@@ -37,15 +37,34 @@ TEXT_FIELDS = (
 )
 
 
+# Attributes whose problems reject a row even in a lenient plan: who the
+# person is. Every other attribute is optional and is left empty instead.
+IDENTITY_ATTRIBUTES = frozenset({"email", "external_id"})
+
+
 def plan_attributes(
     works: list[Work],
     snapshot: Snapshot,
     options: PlanOptions,
     error: ErrorFn,
     labels: dict[str, str],
+    warn: ErrorFn | None = None,
 ) -> None:
-    """Set each record's changes, display name and new status, or its errors."""
+    """Set each record's changes, display name and new status, or its errors.
+
+    With ``warn`` (a lenient plan), a value of an optional attribute that
+    cannot be used is recorded as a warning and planned as empty.
+    """
     attrs = options.attributes
+
+    def unusable(work: Work, name: str, message: str) -> bool:
+        """Report a bad value; return True when the attribute is kept empty."""
+        if warn is not None and name not in IDENTITY_ATTRIBUTES:
+            warn(work, name, f"{message} It was left empty.")
+            return True
+        error(work, name, message)
+        return False
+
     people = snapshot.people
     phone_cache: dict[str, str | InvalidPhoneNumber] = {}
     max_lengths = snapshot.max_lengths
@@ -60,12 +79,13 @@ def plan_attributes(
             value = work.email if name == "email" else getattr(record, name)
             limit = max_lengths.get(name)
             if limit and len(value) > limit:
-                error(
+                if unusable(
                     work,
                     name,
                     f"This is {len(value):,} characters long; {labels[name]} holds at most "
                     f"{limit:,}.",
-                )
+                ):
+                    values[name] = ""
                 continue
             values[name] = value
         if values.get("start_date") == "":
@@ -77,26 +97,21 @@ def plan_attributes(
                 error(work, "email", problem)
         existing = people[work.pid] if work.pid is not None else None
         if values.get("phone_number"):
-            raw = values["phone_number"]
-            compact = raw.replace(" ", "")
-            if existing is not None and compact == existing[PHONE]:
-                values["phone_number"] = existing[PHONE]
+            current = existing[PHONE] if existing is not None else None
+            phone = _read_phone(
+                values["phone_number"], record.phone_fallbacks, current, phone_cache
+            )
+            if isinstance(phone, InvalidPhoneNumber):
+                if unusable(work, "phone_number", str(phone)):
+                    values["phone_number"] = ""
             else:
-                cached = phone_cache.get(raw)
-                if cached is None:
-                    try:
-                        cached = normalise_phone(raw)
-                    except InvalidPhoneNumber as exc:
-                        cached = exc
-                    if len(phone_cache) < 5_000:  # shared numbers repeat; most do not
-                        phone_cache[raw] = cached
-                if isinstance(cached, InvalidPhoneNumber):
-                    error(work, "phone_number", str(cached))
-                else:
-                    values["phone_number"] = cached
+                values["phone_number"] = phone
         if "external_id" in values and not values["external_id"]:
-            # A blank ID never clears one Roster already holds.
-            del values["external_id"]
+            if options.clear_blank_ids:
+                values["external_id"] = None
+            else:
+                # A blank ID never clears one Roster already holds.
+                del values["external_id"]
         if existing is None:
             first = values.get("first_name", "")
             last = values.get("last_name", "")
@@ -141,3 +156,32 @@ def plan_attributes(
                         work.status = DEACTIVATED
         if existing is None and record.is_active is False:
             work.status = DEACTIVATED
+
+
+def _read_phone(
+    raw: str,
+    fallbacks: tuple[str, ...],
+    current: str | None,
+    cache: dict[str, str | InvalidPhoneNumber],
+) -> str | InvalidPhoneNumber:
+    """Return the first of ``raw`` and ``fallbacks`` that reads as a phone number
+    (E.164), or the problem with ``raw`` when none does."""
+    first: InvalidPhoneNumber | None = None
+    for text in (raw, *fallbacks):
+        if not text:
+            continue
+        if current and text.replace(" ", "") == current:
+            return current
+        cached = cache.get(text)
+        if cached is None:
+            try:
+                cached = normalise_phone(text)
+            except InvalidPhoneNumber as exc:
+                cached = exc
+            if len(cache) < 5_000:  # shared numbers repeat; most do not
+                cache[text] = cached
+        if not isinstance(cached, InvalidPhoneNumber):
+            return cached
+        first = first or cached
+    assert first is not None
+    return first

@@ -1,6 +1,6 @@
 """Planning step 1, identity: normalise each record's keys, reject keys repeated
-within the batch, and match records to people by external ID, else by email
-(case-insensitive)."""
+within the batch, and match records to people by the provider's immutable id
+(directory imports), else by external ID, else by email (case-insensitive)."""
 
 from __future__ import annotations
 
@@ -64,7 +64,27 @@ def match_people(
         key = work.email.lower()
         owner = snapshot.by_email.get(key)
         pid: int | None
-        if work.ext and work.ext in snapshot.by_external_id:
+        source_id = work.record.source_id
+        by_source = snapshot.by_source_id.get(source_id) if source_id else None
+        if by_source is not None and by_source in people:
+            # The provider's own id outlives email and employee-ID changes.
+            pid = by_source
+            if owner is not None and owner != pid:
+                error(
+                    work,
+                    "email",
+                    f"Another person ({describe_person(people[owner])}) already has the email "
+                    f"{work.email}.",
+                )
+            holder = snapshot.by_external_id.get(work.ext) if work.ext else None
+            if holder is not None and holder != pid:
+                error(
+                    work,
+                    "external_id",
+                    f"Another person ({describe_person(people[holder])}) already has the "
+                    f"{labels['external_id']} {work.ext}.",
+                )
+        elif work.ext and work.ext in snapshot.by_external_id:
             pid = snapshot.by_external_id[work.ext]
             if owner is not None and owner != pid:
                 error(

@@ -18,9 +18,25 @@ def plan_managers(
     snapshot: Snapshot,
     error: ErrorFn,
     labels: dict[str, str],
+    warn: ErrorFn | None = None,
 ) -> None:
-    """Set each record's manager reference and the "manager" change, or its errors."""
+    """Set each record's manager reference and the "manager" change, or its errors.
+
+    With ``warn`` (a lenient plan), a manager who cannot be used (not in
+    Roster or the batch, ambiguous, the person themself) leaves the manager
+    empty with a warning instead.
+    """
     people = snapshot.people
+    if warn is not None:
+        strict_error = error
+
+        def error(work: Work, attribute: str, message: str) -> None:
+            if attribute in ("manager_email", "manager_external_id"):
+                warn(work, attribute, f"{message} The manager was left empty.")
+                drop_manager(work, people)
+            else:
+                strict_error(work, attribute, message)
+
     by_email: dict[str, Work] = {}
     by_ext: dict[str, Work] = {}
     for work in works:
@@ -61,7 +77,8 @@ def plan_managers(
                 error(
                     work,
                     "manager_email",
-                    f"No one with the email {record.manager_email} is in Roster or in this file.",
+                    f"No one with the email {record.manager_email} is in Roster or in this "
+                    + ("import." if warn is not None else "file."),
                 )
             elif target is None:
                 target = by_mail
@@ -109,14 +126,31 @@ def plan_managers(
             work.changes["manager"] = [old_email, new_email]
 
 
+def drop_manager(work: Work, people: dict[int, tuple[Any, ...]]) -> None:
+    """Plan the record's manager as empty (clearing the one Roster holds)."""
+    work.manager_set = True
+    work.manager_ref = None
+    work.changes.pop("manager", None)
+    if work.pid is not None:
+        old_id = people[work.pid][MANAGER]
+        if old_id is not None:
+            work.changes["manager"] = [people[old_id][EMAIL] if old_id in people else None, None]
+
+
 def _identity(target: Work | int) -> tuple[str, int]:
     if isinstance(target, Work):
         return ("id", target.pid) if target.pid is not None else ("row", target.record.row)
     return ("id", target)
 
 
-def settle(works: list[Work], snapshot: Snapshot, error: ErrorFn) -> None:
-    """Reject rows whose manager row was rejected and rows forming reporting loops."""
+def settle(
+    works: list[Work], snapshot: Snapshot, error: ErrorFn, warn: ErrorFn | None = None
+) -> None:
+    """Reject rows whose manager row was rejected and rows forming reporting loops.
+
+    With ``warn`` (a lenient plan) such rows are kept with the manager empty
+    and a warning: a rejected manager never takes their reports with them.
+    """
     by_row = {w.record.row: w for w in works}
     dependants: dict[int, list[Work]] = defaultdict(list)
     for work in works:
@@ -131,18 +165,27 @@ def settle(works: list[Work], snapshot: Snapshot, error: ErrorFn) -> None:
         while queue:
             rejected = queue.pop()
             for work in dependants.get(rejected.record.row, ()):
-                if id(work) in seen:
+                if id(work) in seen or work.manager_ref is None:
                     continue
                 column = (
                     "manager_external_id" if work.record.manager_external_id else "manager_email"
                 )
+                seen.add(id(work))
+                if warn is not None:
+                    warn(
+                        work,
+                        column,
+                        f"The manager ({rejected.email or rejected.record.email}) could not be "
+                        "imported, so the manager was left empty.",
+                    )
+                    drop_manager(work, people)
+                    continue
                 error(
                     work,
                     column,
                     f"The manager is on row {rejected.record.row}, which has errors, so this "
                     "row cannot be imported either.",
                 )
-                seen.add(id(work))
                 queue.append(work)
         # Reporting loops in the graph the valid rows would produce.
         parent: dict[int, int | None] = {}
@@ -197,6 +240,15 @@ def settle(works: list[Work], snapshot: Snapshot, error: ErrorFn) -> None:
                         if looping.record.manager_external_id
                         else "manager_email"
                     )
+                    if warn is not None:
+                        warn(
+                            looping,
+                            column,
+                            f"This manager would create a reporting loop: {chain}. "
+                            "The manager was left empty.",
+                        )
+                        drop_manager(looping, people)
+                        continue
                     error(
                         looping,
                         column,

@@ -63,6 +63,13 @@ class PlanOptions:
     labels: dict[str, str] = field(default_factory=dict)
     deactivation_share: float = 0.10
     deactivation_max: int = 50
+    # Directory imports: a problem with an optional attribute (phone,
+    # manager, location, ...) leaves it empty with a warning instead of
+    # rejecting the row; only the email and conflicts with other people reject.
+    lenient: bool = False
+    # A blank employee ID clears the one Roster holds (a directory says so
+    # when it removed it; a spreadsheet's blank cell says nothing).
+    clear_blank_ids: bool = False
 
 
 @dataclass(slots=True)
@@ -84,6 +91,10 @@ class PlanRow:
     raw: dict[str, Any] | None = None
     # Why a skipped row changes nothing.
     reason: str = ""
+    # [{"column", "message"}]: optional attributes left empty, and why.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    # The provider's immutable id of the person (directory imports).
+    source_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"row": self.row, "action": self.action, "email": self.email}
@@ -102,6 +113,10 @@ class PlanRow:
             data["raw"] = self.raw
         if self.reason:
             data["reason"] = self.reason
+        if self.warnings:
+            data["warnings"] = self.warnings
+        if self.source_id:
+            data["source_id"] = self.source_id
         return data
 
 
@@ -123,6 +138,11 @@ class Plan:
 
     def by_action(self, action: str) -> list[PlanRow]:
         return [r for r in self.rows if r.action == action]
+
+    @property
+    def warned(self) -> list[PlanRow]:
+        """Rows imported with optional attributes left empty."""
+        return [r for r in self.rows if r.warnings and r.action != Action.ERROR]
 
 
 def deactivation_threshold(population: int, *, share: float, maximum: int) -> int:

@@ -39,19 +39,21 @@ def compute_plan(
     people = snapshot.people
     works = [Work(r) for r in records]
     error = error_reporter(labels)
+    warn = error_reporter(labels, warning=True) if options.lenient else None
 
     # 1. Identity: normalise keys, find duplicates within the batch, match.
     matched_by = match_people(works, snapshot, error, labels)
 
     # 2. Attributes: validate each cell, then diff against the match.
-    plan_attributes(works, snapshot, options, error, labels)
+    plan_attributes(works, snapshot, options, error, labels, warn)
 
     # 3. Managers: resolve references (possibly to rows of this batch).
     if "manager_email" in attrs or "manager_external_id" in attrs:
-        plan_managers(works, snapshot, error, labels)
+        plan_managers(works, snapshot, error, labels, warn)
 
-    # 4. Rows that depend on rejected rows, and reporting loops, until stable.
-    settle(works, snapshot, error)
+    # 4. Rows that depend on rejected rows, and reporting loops, until stable
+    # (a lenient plan keeps such rows with the manager empty).
+    settle(works, snapshot, error, warn)
 
     # 5. Actions.
     rows: list[PlanRow] = []
@@ -92,6 +94,8 @@ def compute_plan(
                 errors=work.errors,
                 raw=dict(record.raw) if work.errors else None,
                 reason=reason,
+                warnings=work.warnings if action != Action.ERROR else [],
+                source_id=record.source_id,
             )
         )
 

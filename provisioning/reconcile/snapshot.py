@@ -62,6 +62,9 @@ class Snapshot:
     by_external_id: dict[str, int]
     allowed_domains: frozenset[str] = frozenset()
     max_lengths: dict[str, int] = field(default_factory=dict)
+    # The provider's immutable id -> person id, for the source being planned
+    # (``ExternalRecord.source_id`` is matched first).
+    by_source_id: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_rows(

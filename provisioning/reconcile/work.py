@@ -23,11 +23,14 @@ class Work:
         "pid",
         "record",
         "status",
+        "warnings",
     )
 
     def __init__(self, record: ExternalRecord) -> None:
         self.record = record
         self.errors: list[dict[str, Any]] = []
+        # Problems with optional attributes that left them empty (lenient plans).
+        self.warnings: list[dict[str, Any]] = []
         self.pid: int | None = None
         self.email = ""
         self.ext: str | None = None
@@ -42,15 +45,17 @@ class Work:
 ErrorFn = Callable[[Work, str, str], None]
 
 
-def error_reporter(labels: dict[str, str]) -> ErrorFn:
+def error_reporter(labels: dict[str, str], *, warning: bool = False) -> ErrorFn:
     """Return the ``error`` function the steps call, naming columns by ``labels``
-    unless the record came with its own header for the attribute."""
+    unless the record came with its own header for the attribute; with
+    ``warning`` it records a warning instead (the row is still imported)."""
 
     def error(work: Work, attribute: str, message: str) -> None:
         column = labels.get(attribute, attribute)
         for name, header in work.record.columns:
             if name == attribute:
                 column = header
-        work.errors.append({"column": column, "message": message})
+        target = work.warnings if warning else work.errors
+        target.append({"column": column, "message": message})
 
     return error

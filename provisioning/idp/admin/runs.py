@@ -54,6 +54,7 @@ class SyncRunAdmin(ModelAdmin):
         "linked_panel",
         "conflicts_panel",
         "errors_panel",
+        "warnings_panel",
         "decided_by",
         "decided_at",
         "invite_note",
@@ -98,6 +99,9 @@ class SyncRunAdmin(ModelAdmin):
                 detail = "; ".join(
                     f"{field}: {old or '—'} → {new or '—'}" for field, (old, new) in changes.items()
                 ) or "; ".join(e["message"] for e in entry.get("errors", []))
+                left_empty = "; ".join(w["message"] for w in entry.get("warnings", []))
+                if left_empty:
+                    detail = f"{detail} (warning: {left_empty})" if detail else left_empty
                 rows.append((kind, entry.get("email", ""), detail))
         return table(["Change", "Email", "Detail"], rows)
 
@@ -114,6 +118,13 @@ class SyncRunAdmin(ModelAdmin):
     @display(description="Errors")
     def errors_panel(self, obj: SyncRun) -> str:
         return table(["Email", "Problem"], [(e["email"], e["message"]) for e in obj.errors[:SHOWN]])
+
+    @display(description="Warnings: imported, with these attributes left empty")
+    def warnings_panel(self, obj: SyncRun) -> str:
+        return table(
+            ["Email", "Left empty, and why"],
+            [(e["email"], "; ".join(e["messages"])) for e in obj.warnings[:SHOWN]],
+        )
 
     def _decide(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         if not request.user.has_perm("provisioning.change_identitysource"):

@@ -9,6 +9,7 @@ made stale by changes in Roster fails the run without changing anything.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -24,7 +25,17 @@ from provisioning.idp.services.sources import Actorish
 from provisioning.imports import selectors
 from provisioning.imports.models import ImportJob
 from provisioning.imports.services import apply_plan
+from provisioning.imports.services.bulk import insert_rows
 from provisioning.reconcile import Action
+
+# Stored rows of people who exist, whose link the run refreshes.
+_LINKED_ACTIONS = (
+    Action.UPDATE,
+    Action.UNCHANGED,
+    Action.DEACTIVATE,
+    Action.REACTIVATE,
+    Action.SKIPPED,
+)
 
 
 def apply_run(run: SyncRun, *, by: Actorish) -> SyncRun:
@@ -104,18 +115,57 @@ def apply_run(run: SyncRun, *, by: Actorish) -> SyncRun:
 
 def _link_people(source: IdentitySource, job: ImportJob, existing: list[int]) -> list[int]:
     """Link the people the plan matched (``existing``) and those it created to
-    ``source``; return the created people's ids."""
-    new_emails = [entry["email"].lower() for entry in selectors.iter_import_rows(job, [Action.NEW])]
+    ``source``, with the provider's id of each and the warnings of its row;
+    return the created people's ids."""
+    state: dict[int, tuple[str | None, list[Any]]] = {}
+    new_rows: dict[str, tuple[str | None, list[Any]]] = {}
+    stored = selectors.iter_import_rows(job, [*_LINKED_ACTIONS, Action.NEW])
+    for entry in stored:
+        link = (entry.get("source_id") or None, entry.get("warnings") or [])
+        if entry["action"] == Action.NEW:
+            new_rows[entry["email"].lower()] = link
+        elif entry.get("person_id") is not None and entry.get("row") is not None:
+            state[entry["person_id"]] = link
     created: list[int] = []
-    for start in range(0, len(new_emails), 10_000):
-        batch = new_emails[start : start + 10_000]
-        created.extend(
+    emails = list(new_rows)
+    now = timezone.now()
+    for start in range(0, len(emails), 10_000):
+        batch = emails[start : start + 10_000]
+        links = []
+        for pk, email in (
             Person.objects.annotate(lower_email=Lower("email"))
             .filter(lower_email__in=batch)
-            .values_list("pk", flat=True)
-        )
-    links = [SourceLink(source=source, person_id=pk) for pk in [*existing, *created]]
-    SourceLink.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
+            .values_list("pk", "lower_email")
+        ):
+            created.append(pk)
+            key, warnings = new_rows[email]
+            links.append(
+                {
+                    "source_id": source.pk,
+                    "person_id": pk,
+                    "external_key": key,
+                    "warnings": warnings,
+                    "linked_at": now,
+                }
+            )
+        # People created by this run have no link yet: one COPY, no upsert.
+        insert_rows(SourceLink, links, with_pk=False)
+    SourceLink.objects.bulk_create(
+        [SourceLink(source=source, person_id=pk) for pk in existing if pk not in state],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+    # Upsert: a person linked before keeps the link and gets the new state.
+    SourceLink.objects.bulk_create(
+        [
+            SourceLink(source=source, person_id=pk, external_key=key, warnings=warnings)
+            for pk, (key, warnings) in state.items()
+        ],
+        batch_size=5000,
+        update_conflicts=True,
+        unique_fields=["person"],
+        update_fields=["external_key", "warnings"],
+    )
     return created
 
 

@@ -10,7 +10,6 @@ duplicated, and the deactivation guard's threshold comes from the source.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from django.utils import timezone
@@ -51,7 +50,8 @@ def plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool) 
     """
     read = read_directory(source, mapping_for(source), full=full)
     snapshot = selectors.load_snapshot()
-    owned, others = _owners(source)
+    owned, others, link_state = _owners(source)
+    snapshot.by_source_id = {key: pid for pid, (key, _) in link_state.items() if key}
     records, conflicts, linked = _prepare(read.records, snapshot, owned=owned, others=others)
     share, maximum = _guard(source)
     options = PlanOptions(
@@ -59,8 +59,12 @@ def plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool) 
         attributes=frozenset(DEFAULT_LABELS) - {"manager_external_id", "start_date"},
         deactivation_share=share,
         deactivation_max=maximum,
+        lenient=True,
+        clear_blank_ids=True,
     )
     plan = compute_plan(records, snapshot, options)
+    if read.snapshot is not None:
+        read.snapshot["retry"] = _retry_ids(plan, conflicts)
     if read.complete:
         _deactivate_missing(plan, snapshot, owned=owned)
     plan.source_population = len(owned)
@@ -89,7 +93,19 @@ def plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool) 
     # those not yet linked to this source are kept in ``linked``.
     rejected = {r.person_id for r in plan.rows if r.action == Action.ERROR}
     linked = [entry for entry in linked if entry["person_id"] not in rejected]
-    plan.rows = [r for r in plan.rows if r.action != Action.UNCHANGED]
+    warned = plan.warned
+    warnings = [
+        {"email": r.email, "messages": [f"{w['column']}: {w['message']}" for w in r.warnings]}
+        for r in warned[:LIST_LIMIT]
+    ]
+    # Unchanged people are stored only when their link to the source changes
+    # (its provider id, or the warnings shown on their page).
+    plan.rows = [
+        r
+        for r in plan.rows
+        if r.action != Action.UNCHANGED
+        or link_state.get(r.person_id or 0) != (r.source_id or None, r.warnings)
+    ]
     _store_plan(job, plan)
     errors = [
         {"email": r.email, "message": "; ".join(e["message"] for e in r.errors)}
@@ -109,8 +125,10 @@ def plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool) 
         count_skipped=counts["skipped"],
         count_linked=len(linked),
         count_conflicts=len(conflicts),
+        count_warnings=len(warned),
         deactivation_threshold=plan.deactivation_threshold,
         errors=errors,
+        warnings=warnings,
         conflicts=conflicts[:LIST_LIMIT],
         linked=linked,
         progress_total=len(records),
@@ -136,26 +154,31 @@ def _prepare(
     owned: set[int],
     others: dict[int, str],
 ) -> tuple[list[ExternalRecord], list[dict[str, str]], list[dict[str, str]]]:
-    """Drop people another source holds, and unknown suspended people; note links."""
-    known = set(snapshot.by_email) | {r.email for r in records if r.email}
+    """Drop people another source holds, and unknown suspended people; note links.
+
+    A manager outside Roster and this batch is left to the planner, which
+    plans the line empty with a warning (so the person is planned again on
+    the next run, when the manager may be there).
+    """
     kept: list[ExternalRecord] = []
     conflicts: list[dict[str, str]] = []
     linked: list[dict[str, str]] = []
     for record in records:
-        pid = snapshot.by_external_id.get(record.external_id) if record.external_id else None
+        pid = snapshot.by_source_id.get(record.source_id) if record.source_id else None
+        if pid is None and record.external_id:
+            pid = snapshot.by_external_id.get(record.external_id)
         if pid is None and record.email:
             pid = snapshot.by_email.get(record.email.lower())
         if pid is not None and pid in others:
-            conflicts.append({"email": record.email, "source": others[pid]})
+            conflicts.append(
+                {"email": record.email, "source": others[pid], "source_id": record.source_id}
+            )
             continue
         if pid is None and record.is_active is False:
             continue
         if pid is not None and pid not in owned:
             origin = snapshot.people[pid][SOURCE]
             linked.append({"email": snapshot.people[pid][EMAIL], "from": origin, "person_id": pid})
-        if record.manager_email and record.manager_email not in known:
-            # The manager is outside Roster and this batch: leave the line empty.
-            record = replace(record, manager_email="")
         kept.append(record)
     return kept, conflicts, linked
 
@@ -171,14 +194,33 @@ def _deactivate_missing(plan: Plan, snapshot: Any, *, owned: set[int]) -> None:
         plan.rows.append(absent_row(person))
 
 
-def _owners(source: IdentitySource) -> tuple[set[int], dict[int, str]]:
+def _owners(
+    source: IdentitySource,
+) -> tuple[set[int], dict[int, str], dict[int, tuple[str | None, list[Any]]]]:
+    """Return this source's people, other sources' people (-> source name) and,
+    for this source's people, (provider id, warnings) of their link."""
     owned: set[int] = set()
     others: dict[int, str] = {}
-    for person_id, source_id, name in SourceLink.objects.values_list(
-        "person_id", "source_id", "source__name"
+    state: dict[int, tuple[str | None, list[Any]]] = {}
+    for person_id, source_id, name, key, warnings in SourceLink.objects.values_list(
+        "person_id", "source_id", "source__name", "external_key", "warnings"
     ):
         if source_id == source.pk:
             owned.add(person_id)
+            state[person_id] = (key, warnings)
         else:
             others[person_id] = name
-    return owned, others
+    return owned, others, state
+
+
+def _retry_ids(plan: Plan, conflicts: list[dict[str, str]]) -> list[str]:
+    """Provider ids of the people this run could not import cleanly (rejected,
+    skipped, imported with warnings, held by another source): an incremental
+    run plans them again."""
+    retry = {
+        r.source_id
+        for r in plan.rows
+        if r.source_id and (r.warnings or r.action in (Action.ERROR, Action.SKIPPED))
+    }
+    retry.update(c["source_id"] for c in conflicts if c.get("source_id"))
+    return sorted(retry)

@@ -1,6 +1,7 @@
 """Read a source's directory (HTTP, outside any transaction) into ``ExternalRecord``
 objects through its attribute mapping: Google in full, Entra in full or, with a
-delta link and the snapshot of the last applied run, only what changed.
+delta link and the snapshot of the last applied run, only what changed plus
+the people the last run could not import cleanly (its ``retry`` list).
 
 Nothing here writes: the new snapshot and delta link travel on the
 ``DirectoryRead`` and are stored only when the run is applied.
@@ -74,9 +75,7 @@ def _read_google(source: IdentitySource, mapping: dict[str, str]) -> DirectoryRe
     departments = None
     if scope.is_everyone:
         departments = sorted({r.department for r in records if r.department})
-    return DirectoryRead(
-        records, len(listing.users), len(records), True, False, departments, None, ""
-    )
+    return DirectoryRead(records, listing.fetched, len(records), True, False, departments, None, "")
 
 
 def _entra_scope(
@@ -147,7 +146,10 @@ def _read_entra(source: IdentitySource, mapping: dict[str, str], *, full: bool) 
         for key, change in changes.users.items():
             users.setdefault(key, {}).update(change)
         scope = _entra_scope(source, users, client)
-    touched = (set(changes.users) & scope) | (scope - old_scope)
+    # People rejected, skipped or imported with warnings last time are planned
+    # again until they succeed (a manager imported since, a fixed value).
+    retry = set(previous.get("retry") or ()) & scope
+    touched = (set(changes.users) & scope) | (scope - old_scope) | retry
     records = list(entra.to_records(users, mapping, only=sorted(touched)))
     leaving = (old_scope - scope) | (set(old_users) & old_scope)
     for key in sorted(leaving):

@@ -36,6 +36,10 @@ class Employee:
     phone: str
     building: str
     enabled: bool = True
+    # Quirks real directories have (see ``Directory.messy``).
+    mobile: str = ""
+    archived: bool = False
+    has_mail: bool = True
 
     @property
     def full_name(self) -> str:
@@ -83,6 +87,36 @@ class Directory:
                 )
             )
         return cls(people=people)
+
+    @classmethod
+    def messy(cls, count: int, *, domain: str = "example.com") -> Directory:
+        """A directory as real tenants hold it: about 5% disabled (managers with
+        reports among them), free-text phones ("x3696", "ext 8502"), people with
+        only a mobile number, without employee ID, without ``mail`` (Graph),
+        archived (Google) and with only the "desk" placeholder as location."""
+        directory = cls.generate(count, domain=domain)
+        for i, person in enumerate(directory.people):
+            changes: dict[str, object] = {}
+            if i % 20 == 7:
+                changes["enabled"] = False
+            if i % 25 == 3:
+                changes["phone"] = "x3696" if i % 2 else "ext 8502"
+                if i % 50 == 3:
+                    changes["mobile"] = f"+447700{900_000 + i % 1000:06d}"
+            if i % 30 == 5:
+                changes["phone"] = ""
+                changes["mobile"] = f"+447700{800_000 + i % 1000:06d}"
+            if i % 16 == 9:
+                changes["employee_id"] = ""
+            if i % 33 == 1:
+                changes["has_mail"] = False
+            if i % 97 == 11:
+                changes["archived"] = True
+            if i % 40 == 13:
+                changes["building"] = ""
+            if changes:
+                directory.people[i] = replace(person, **changes)
+        return directory
 
     def live(self) -> list[Employee]:
         return [p for p in self.people if p.index not in self.deleted]

@@ -49,21 +49,30 @@ def google_user(person: Employee, directory: Directory) -> dict[str, Any]:
         },
         "isAdmin": person.index == 0,
         "suspended": not person.enabled,
-        "archived": False,
+        "archived": person.archived,
         "orgUnitPath": person.org_unit,
-        "externalIds": [{"type": "organization", "value": person.employee_id}],
         "organizations": [
             {
                 "primary": True,
                 "customType": "",
-                "title": person.title,
                 "department": person.department,
                 "costCenter": f"CC{person.index % 40}",
             }
+            | ({"title": person.title} if person.title else {})
         ],
-        "phones": [{"type": "work", "value": person.phone}],
-        "locations": [{"type": "desk", "area": "desk", "buildingId": person.building}],
+        # The Admin console writes "desk" as the area of every desk location.
+        "locations": [
+            {"type": "desk", "area": "desk"}
+            | ({"buildingId": person.building} if person.building else {})
+        ],
     }
+    if person.employee_id:
+        user["externalIds"] = [{"type": "organization", "value": person.employee_id}]
+    phones = [{"type": "work", "value": person.phone}] if person.phone else []
+    if person.mobile:
+        phones.append({"type": "mobile", "value": person.mobile})
+    if phones:
+        user["phones"] = phones
     if person.manager is not None:
         user["relations"] = [{"type": "manager", "value": directory.people[person.manager].email}]
     return user
@@ -84,6 +93,12 @@ class FakeGoogle(FakeServer):
         self.admin_can_read = True
         self.tokens: set[str] = set()
         self._cache: dict[tuple[str, int], list[Employee]] = {}
+        # The search index behind ``query=`` lags changes (documented: up to
+        # 36 hours); ``freeze_index`` makes queries answer from a stale copy.
+        self.index: list[Employee] | None = None
+        # The next N list requests answer 403 with this documented reason.
+        self.rate_limited = 0
+        self.rate_limit_reason = "userRateLimitExceeded"
 
     def is_throttled(self, path: str) -> bool:
         return path.startswith(USERS_PATH)
@@ -116,6 +131,10 @@ class FakeGoogle(FakeServer):
             if not self.admin_can_read:
                 return _error(403, "Not Authorized to access this resource/api", "forbidden")
             if path == USERS_PATH:
+                if self.rate_limited:
+                    with self.lock:
+                        self.rate_limited -= 1
+                    return _error(403, "Quota exceeded for quota metric.", self.rate_limit_reason)
                 return self._list(query)
             return self._get(unquote(path[len(USERS_PATH) + 1 :]))
         return _error(404, "Not Found", "notFound")
@@ -160,10 +179,11 @@ class FakeGoogle(FakeServer):
         return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}, {}
 
     def _matching(self, query: str) -> list[Employee]:
+        stale = bool(query) and self.index is not None
         key = (query, self.directory.seq)
-        if key in self._cache:
+        if not stale and key in self._cache:
             return self._cache[key]
-        people = self.directory.live()
+        people = list(self.index or ()) if stale else self.directory.live()
         for field, raw in _QUERY.findall(query):
             value = raw.strip("'").replace("\\'", "'").lower()
             if field == "orgDepartment":
@@ -188,8 +208,13 @@ class FakeGoogle(FakeServer):
                 people = [p for p in people if p.email == value]
             elif field == "isSuspended":
                 people = [p for p in people if (not p.enabled) == (value == "true")]
-        self._cache[key] = people
+        if not stale:
+            self._cache[key] = people
         return people
+
+    def freeze_index(self) -> None:
+        """Make ``query=`` searches answer from the directory as it is now."""
+        self.index = self.directory.live()
 
     def _list(self, query: dict[str, str]):
         customer, domain = query.get("customer"), query.get("domain")

@@ -17,6 +17,8 @@ DELTA_PAGE = 200
 # Directory attribute -> Graph properties it shows in.
 _GRAPH_FIELDS = {
     "email": ("mail", "userPrincipalName"),
+    "has_mail": ("mail",),
+    "mobile": ("mobilePhone",),
     "employee_id": ("employeeId",),
     "given_name": ("givenName", "displayName"),
     "family_name": ("surname", "displayName"),
@@ -32,17 +34,19 @@ def graph_user(person: Employee) -> dict[str, Any]:
     """Render a person as a Graph ``microsoft.graph.user`` with the default-ish properties."""
     return {
         "id": person.object_id,
-        "mail": person.email,
+        # Cloud-only accounts without a mailbox have no ``mail``.
+        "mail": person.email if person.has_mail else None,
         "userPrincipalName": person.email,
-        "employeeId": person.employee_id,
+        "employeeId": person.employee_id or None,
         "givenName": person.given_name,
         "surname": person.family_name,
         "displayName": person.full_name,
-        "jobTitle": person.title,
+        "jobTitle": person.title or None,
         "department": person.department,
-        "businessPhones": [person.phone],
-        "mobilePhone": None,
-        "officeLocation": person.building,
+        # Free text as typed in the admin centre; [] when there is none.
+        "businessPhones": [person.phone] if person.phone else [],
+        "mobilePhone": person.mobile or None,
+        "officeLocation": person.building or None,
         "accountEnabled": person.enabled,
         "companyName": "Example Ltd",
         "employeeOrgData": {"costCenter": f"CC{person.index % 40}", "division": "Main"},

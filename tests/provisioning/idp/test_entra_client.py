@@ -48,6 +48,7 @@ def test_records_follow_the_default_mapping(entra_config, directory):
         location="B0",
         is_active=False,
         row=record.row,
+        source_id="00000000-0000-4000-8000-000000000007",
     )
 
 

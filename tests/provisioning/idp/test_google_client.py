@@ -44,6 +44,7 @@ def test_records_follow_the_default_mapping(google_config, directory):
         location="B0",
         is_active=False,
         row=record.row,
+        source_id=str(10**20 + 7),
     )
 
 
@@ -57,16 +58,67 @@ def test_mapping_override_reads_another_field(google_config):
     assert records["person000045@example.com"].external_id == "CC5"
 
 
-def test_department_scope_asks_the_directory_for_that_department(
+def test_department_scope_is_read_from_the_records_not_the_lagging_search_index(
     google_config, directory, fake_google
 ):
+    fake_google.freeze_index()
+    mover = next(p for p in directory.people if p.department == "Finance")
+    leaver = next(p for p in directory.people if p.department == "Sales")
+    directory.update(mover.index, department="Sales")
+    directory.update(leaver.index, department="Legal")
+
     listing = google.fetch_users(google_config, google.GoogleScope(departments=["Sales"]))
 
     expected = {p.email for p in directory.people if p.department == "Sales"}
+    assert mover.email in expected and leaver.email not in expected
     assert {u["primaryEmail"] for u in listing.users} == expected
     assert len(expected) == 408
     queries = [c[2].get("query") for c in fake_google.calls_to("/admin/directory/v1/users")]
-    assert queries == ["orgDepartment='Sales'"]
+    assert set(queries) == {None}
+
+
+def test_org_unit_scope_includes_units_below(google_config, directory):
+    directory.update(9, org_unit="/Sales/EMEA")
+
+    listing = google.fetch_users(google_config, google.GoogleScope(org_units=["/Sales"]))
+
+    expected = {p.email for p in directory.people if p.org_unit.startswith("/Sales")}
+    assert "person000009@example.com" in expected
+    assert {u["primaryEmail"] for u in listing.users} == expected
+
+
+def test_rate_limit_403_is_retried_with_backoff(google_config, fake_google):
+    fake_google.rate_limited = 2
+    fake_google.rate_limit_reason = "quotaExceeded"
+
+    listing = google.fetch_users(google_config)
+
+    assert len(listing.users) == 3000
+    assert fake_google.rate_limited == 0
+
+
+def test_a_403_that_is_not_a_rate_limit_is_a_refusal(google_config, fake_google):
+    fake_google.admin_can_read = False
+
+    with pytest.raises(DirectoryError) as caught:
+        google.fetch_users(google_config)
+
+    assert caught.value.reason == DirectoryError.CONSENT
+
+
+def test_archived_users_are_inactive_and_the_desk_placeholder_is_no_location(
+    google_config, directory
+):
+    directory.update(5, archived=True, building="")
+    directory.update(6, phone="", mobile="+447700900123")
+
+    users = google.fetch_users(google_config).users
+    records = {r.email: r for r in google.to_records(users)}
+
+    assert records["person000005@example.com"].is_active is False
+    assert records["person000005@example.com"].location == ""
+    assert records["person000006@example.com"].phone_number == "+447700900123"
+    assert records["person000004@example.com"].is_active is True
 
 
 def test_manager_scope_includes_the_manager_and_the_whole_chain(google_config, directory):
