@@ -133,7 +133,7 @@ def clean_attributes(data: dict[str, Any], *, person: Person | None = None) -> d
         clean["phone_number_given"] = ""
     if "user_name" in clean or "email" in clean:
         problem = _clean_user_name(clean, person=person)
-        if problem:
+        if problem and "email" not in errors:
             errors["user_name"] = problem
     if "manager" in clean:
         problem = _check_manager(pk, clean["manager"])

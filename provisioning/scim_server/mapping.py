@@ -190,6 +190,8 @@ def canonicalise(raw: Any) -> dict[str, Any]:
         name = CORE_INDEX[lower]["name"]
         if value is None:
             doc[name] = None
+        elif name == "userName" and not isinstance(value, str):
+            raise invalid_value("userName must be a string.")
         elif name in _STRING_ATTRS:
             doc[name] = _string(value, name)
         elif name == "active":

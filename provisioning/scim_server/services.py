@@ -26,6 +26,7 @@ from accounts.exceptions import CannotDeleteClaimed, DomainError, InvalidPerson
 from accounts.invitations import invite_person
 from accounts.models import LifecycleEvent, Person
 from accounts.selectors import user_name_ci
+from accounts.services.attributes import lenient_phone
 from provisioning.scim_server.errors import ScimError, invalid_value, not_found
 from provisioning.scim_server.filters import parse_filter, to_q
 from provisioning.scim_server.mapping import (
@@ -300,6 +301,8 @@ def _apply(
     by = client.actor
     values = dict(desired.values)
     values.update(_resolve_manager(desired, person_id=person.pk))
+    if "phone_number_given" in values:
+        values.update(lenient_phone(values["phone_number_given"]))
     changes = _changes_for(person, values)
     if desired.active is True and person.status == Person.Status.DEACTIVATED:
         person = people.reactivate_person(person, by=by, reason="Reactivated over SCIM")
