@@ -113,7 +113,8 @@ class Person(TimeStampedModel, AbstractBaseUser):
             # userName (the email when none was given) is unique in any case;
             # lookups compare the same expression, so they use this index.
             models.UniqueConstraint(
-                Lower(Coalesce("user_name", "email", output_field=models.CharField())), name="person_user_name_ci_unique"
+                Lower(Coalesce("user_name", "email", output_field=models.CharField())),
+                name="person_user_name_ci_unique",
             ),
             models.CheckConstraint(condition=~Q(user_name=""), name="person_user_name_not_blank"),
             models.UniqueConstraint(

@@ -32,7 +32,6 @@ from django.db import models
 
 from accounts.models import Person
 from provisioning.scim_server.errors import invalid_value
-from provisioning.scim_server.state import emails_of, is_email_shaped, pick_email
 from provisioning.scim_server.schema import (
     CORE,
     CORE_INDEX,
@@ -42,6 +41,7 @@ from provisioning.scim_server.schema import (
     IGNORED_SUB,
     SUB_INDEX,
 )
+from provisioning.scim_server.state import emails_of, is_email_shaped, pick_email
 
 _MULTI = {"emails", "phoneNumbers", "addresses"}
 _STRING_ATTRS = {"userName", "displayName", "title", "externalId"}

@@ -160,13 +160,17 @@ class _Parser:
             inner = self.parse_or()
             self.expect("rb")
             after_bracket = self.peek()
-            if after_bracket is not None and after_bracket[0] == "word":
-                if after_bracket[1].startswith(".") and len(after_bracket[1]) > 1:
-                    # Entra: emails[type eq "work"].value eq "…" — the element
-                    # filter and a comparison on one of its sub-attributes.
-                    self.take()
-                    sub = after_bracket[1][1:]
-                    return ValuePath(text, And(inner, self._attr_exp(sub)))
+            if (
+                after_bracket is not None
+                and after_bracket[0] == "word"
+                and after_bracket[1].startswith(".")
+                and len(after_bracket[1]) > 1
+            ):
+                # Entra: emails[type eq "work"].value eq "…" — the element
+                # filter and a comparison on one of its sub-attributes.
+                self.take()
+                sub = after_bracket[1][1:]
+                return ValuePath(text, And(inner, self._attr_exp(sub)))
             return ValuePath(text, inner)
         return self._attr_exp(text)
 

@@ -3,7 +3,6 @@ against Roster's WSGI app (test_conformance_http.py runs them over HTTP)."""
 
 from __future__ import annotations
 
-
 import pytest
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
