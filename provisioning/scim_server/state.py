@@ -43,7 +43,7 @@ def is_email_shaped(text: str | None) -> bool:
 
 def _state(person: Person) -> ScimUserState | None:
     try:
-        return person.scim_server_state  # type: ignore[attr-defined, no-any-return]
+        return person.scim_server_state
     except ObjectDoesNotExist:
         return None
 
