@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Lower, TruncDate
+from django.db.models import CharField, Count, Q, QuerySet
+from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.utils import timezone
 
 from accounts.models import AllowedDomain, LifecycleEvent, Person
@@ -47,6 +47,22 @@ def list_people(
             | Q(external_id__iexact=search)
         )
     return qs
+
+
+def people_with_user_name(user_name: str) -> QuerySet[Person]:
+    """Return the people (at most one) whose SCIM userName matches in any case.
+
+    A person without a userName of their own goes by their email; the
+    expression is the one the unique index covers.
+    """
+    return Person.objects.alias(user_name_ci=user_name_ci()).filter(
+        user_name_ci=(user_name or "").lower()
+    )
+
+
+def user_name_ci() -> Lower:
+    """Return lower(coalesce(user_name, email)), as the unique index holds it."""
+    return Lower(Coalesce("user_name", "email", output_field=CharField()))
 
 
 def people_with_email(email: str) -> QuerySet[Person]:

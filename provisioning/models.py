@@ -11,7 +11,7 @@ from provisioning.fields import CompactJSONField
 from provisioning.idp.models import DirectorySnapshot, IdentitySource, SourceLink, SyncRun
 from provisioning.imports.models import ImportChunk, ImportJob, import_upload_path
 from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
-from provisioning.scim_server.models import ScimClient
+from provisioning.scim_server.models import ScimClient, ScimUserState
 
 __all__ = [
     "CompactJSONField",
@@ -23,6 +23,7 @@ __all__ = [
     "ScimLink",
     "ScimRun",
     "ScimTarget",
+    "ScimUserState",
     "SourceLink",
     "SyncRun",
     "import_upload_path",

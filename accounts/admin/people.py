@@ -16,6 +16,7 @@ from django.contrib.admin.options import ShowFacets
 from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.html import format_html
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
 from unfold.decorators import display
 
@@ -55,7 +56,7 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
     form = PersonForm
     list_display = (
         "name",
-        "email",
+        "email_column",
         "status_label",
         "department",
         "job_title",
@@ -110,6 +111,24 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
     def name(self, obj: Person) -> str:
         return obj.display_name
 
+    @display(description="Email", ordering="email")
+    def email_column(self, obj: Person) -> str:
+        # An identity provider's userName (a UPN, a login) shows only where it
+        # differs from the email.
+        if obj.user_name:
+            return format_html("{}<br><small>userName: {}</small>", obj.email, obj.user_name)
+        return obj.email
+
+    @display(description="userName (SCIM)")
+    def user_name_shown(self, obj: Person) -> str:
+        return obj.user_name or ""
+
+    @display(description="Phone number as given")
+    def phone_as_given(self, obj: Person) -> str:
+        if obj.phone_is_unverified:
+            return f"{obj.phone_number_given} (unverified: not a number Roster could parse)"
+        return obj.phone_number_given
+
     @display(description="Status", ordering="status", label=STATUS_COLOURS)
     def status_label(self, obj: Person) -> tuple[str, str]:
         return obj.status, obj.get_status_display()
@@ -139,6 +158,10 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
                 },
             ),
         ]
+        if obj is not None and obj.user_name:
+            fieldsets[0][1]["fields"].insert(1, "user_name_shown")
+        if obj is not None and obj.phone_number_given:
+            fieldsets[1][1]["fields"].append("phone_as_given")
         if obj is not None:
             fieldsets.append(
                 (
@@ -159,7 +182,16 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Person | None = None) -> list[str]:
-        fields = ["status", "source", "version", "created_at", "updated_at", "claimed_at"]
+        fields = [
+            "status",
+            "source",
+            "version",
+            "created_at",
+            "updated_at",
+            "claimed_at",
+            "user_name_shown",
+            "phone_as_given",
+        ]
         if not request.user.has_perm("accounts.change_role"):
             fields.append("role")
         return fields

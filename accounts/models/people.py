@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
@@ -63,6 +63,9 @@ class Person(TimeStampedModel, AbstractBaseUser):
     Source = PersonSource
 
     email = models.EmailField(max_length=254)
+    # SCIM's userName when an identity provider gave one that differs from
+    # the email (Entra's UPN, Okta's login); empty means "the email".
+    user_name = models.CharField("userName", max_length=255, null=True, blank=True)
     external_id = models.CharField("external ID", max_length=255, null=True, blank=True)
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
@@ -73,6 +76,9 @@ class Person(TimeStampedModel, AbstractBaseUser):
     job_title = models.CharField(max_length=200, blank=True)
     department = models.CharField(max_length=200, blank=True, db_index=True)
     phone_number = models.CharField(max_length=16, blank=True)
+    # The number as an identity provider sent it, when that differs from
+    # phone_number; with phone_number empty, it could not be parsed.
+    phone_number_given = models.CharField("phone number as given", max_length=100, blank=True)
     location = models.CharField(max_length=200, blank=True, db_index=True)
     # The first working day; invitations can be scheduled relative to it.
     start_date = models.DateField(null=True, blank=True, db_index=True)
@@ -106,6 +112,13 @@ class Person(TimeStampedModel, AbstractBaseUser):
         ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="person_email_ci_unique"),
+            # userName (the email when none was given) is unique in any case;
+            # lookups compare the same expression, so they use this index.
+            models.UniqueConstraint(
+                Lower(Coalesce("user_name", "email", output_field=models.CharField())),
+                name="person_user_name_ci_unique",
+            ),
+            models.CheckConstraint(condition=~Q(user_name=""), name="person_user_name_not_blank"),
             models.UniqueConstraint(
                 fields=["external_id"],
                 condition=Q(external_id__isnull=False),
@@ -152,8 +165,18 @@ class Person(TimeStampedModel, AbstractBaseUser):
         return self.full_name or f"{self.first_name} {self.last_name}".strip() or self.email
 
     @property
+    def scim_user_name(self) -> str:
+        """Return the userName SCIM shows: the one given, else the email."""
+        return self.user_name or self.email
+
+    @property
     def phone_display(self) -> str:
-        return display_phone(self.phone_number)
+        return display_phone(self.phone_number) or self.phone_number_given
+
+    @property
+    def phone_is_unverified(self) -> bool:
+        """True when the phone number is kept as given because it could not be parsed."""
+        return bool(self.phone_number_given) and not self.phone_number
 
     @property
     def has_claimed(self) -> bool:

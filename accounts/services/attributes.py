@@ -18,12 +18,13 @@ from django.db.models import QuerySet
 from accounts.exceptions import InvalidPerson
 from accounts.models import Person
 from accounts.phones import InvalidPhoneNumber, normalise_phone
-from accounts.selectors import people_with_email
+from accounts.selectors import people_with_email, people_with_user_name
 from accounts.services.domains import email_domain_allowed
 
 # The attributes a person carries, in display order.
 ATTRIBUTES = (
     "email",
+    "user_name",
     "external_id",
     "first_name",
     "last_name",
@@ -32,6 +33,7 @@ ATTRIBUTES = (
     "job_title",
     "department",
     "phone_number",
+    "phone_number_given",
     "location",
     "start_date",
 )
@@ -123,11 +125,18 @@ def clean_attributes(data: dict[str, Any], *, person: Person | None = None) -> d
         clean["external_id"] = ext
         if ext and _besides(Person.objects.filter(external_id=ext), pk).exists():
             errors["external_id"] = f"Another person already has the external ID {ext}."
-    if "phone_number" in clean:
+    if "phone_number_given" in clean:
+        clean.update(lenient_phone(clean["phone_number_given"]))
+    elif "phone_number" in clean:
         try:
             clean["phone_number"] = normalise_phone(clean["phone_number"])
         except InvalidPhoneNumber as exc:
             errors["phone_number"] = str(exc)
+        clean["phone_number_given"] = ""
+    if "user_name" in clean or "email" in clean:
+        problem = _clean_user_name(clean, person=person)
+        if problem and "email" not in errors:
+            errors["user_name"] = problem
     if "start_date" in clean:
         clean["start_date"], problem = _start_date(clean["start_date"])
         if problem:
@@ -156,6 +165,41 @@ def _start_date(value: Any) -> tuple[date | None, str | None]:
         return None, f"“{value}” is not a date; write it as YYYY-MM-DD."
 
 
+def lenient_phone(raw: str | None) -> dict[str, str]:
+    """Return phone_number (E.164) and phone_number_given for a number an IdP sent.
+
+    Never raises: what cannot be parsed with the organisation's phone region is kept as
+    given, with no E.164 number (shown as unverified).
+    """
+    given = (raw or "").strip()
+    try:
+        e164 = normalise_phone(given)
+    except InvalidPhoneNumber:
+        return {"phone_number": "", "phone_number_given": given}
+    return {"phone_number": e164, "phone_number_given": "" if given == e164 else given}
+
+
+def _clean_user_name(clean: dict[str, Any], *, person: Person | None) -> str | None:
+    """Store userName only where it differs from the email; check it is free."""
+    email = clean.get("email", person.email if person else "")
+    given = clean.get("user_name", person.user_name if person else None)
+    if given is not None and not isinstance(given, str):
+        return "userName must be text."
+    if given is not None and "\x00" in given:
+        return "userName contains a NUL character."
+    if given is not None and len(given) > 255:
+        return "userName is longer than 255 characters."
+    value = given if given and given != email else None
+    clean["user_name"] = value
+    pk = person.pk if person else None
+    if value and _besides(people_with_user_name(value), pk).exists():
+        return f"Another person already has the userName {value}."
+    taken_by_user_name = people_with_user_name(email).filter(user_name__isnull=False)
+    if value is None and email and _besides(taken_by_user_name, pk).exists():
+        return f"Another person already has the userName {email}."
+    return None
+
+
 def audit_value(name: str, value: Any) -> Any:
     """Return ``value`` as the audit trail records attribute ``name`` (a manager by
     email, a date as YYYY-MM-DD)."""
@@ -175,6 +219,8 @@ def save_or_explain(person: Person, **kwargs: Any) -> None:
             person.save(**kwargs)
     except IntegrityError as exc:
         text = str(exc)
+        if "user_name" in text:
+            raise InvalidPerson({"user_name": "Another person already has this userName."}) from exc
         if "email" in text:
             raise InvalidPerson({"email": "Another person already has this email."}) from exc
         if "external_id" in text:

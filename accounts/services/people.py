@@ -45,14 +45,22 @@ def create_person(
     location: str = "",
     start_date: date | str | None = None,
     source: str = Person.Source.MANUAL,
+    user_name: str | None = None,
+    phone_number_given: str = "",
 ) -> Person:
     """Create a person awaiting invitation; audit it and publish ``person_changed``.
 
+    ``user_name`` is SCIM's userName when it differs from the email;
+    ``phone_number_given`` is a number as an identity provider sent it,
+    parsed leniently (kept as given, unverified, when it cannot be parsed).
     Raises InvalidPerson (with every field's problem) or NotAllowed.
     """
     require(by, "accounts.add_person")
+    given = {"phone_number_given": phone_number_given} if phone_number_given else {}
     values = clean_attributes(
         {
+            **given,
+            "user_name": user_name,
             "email": email,
             "external_id": external_id,
             "first_name": first_name,

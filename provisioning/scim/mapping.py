@@ -19,7 +19,7 @@ ENT = f"{ENTERPRISE}:"
 
 # SCIM attribute → Roster attribute. "" switches an attribute off.
 DEFAULT_MAPPING: dict[str, str] = {
-    "userName": "email",
+    "userName": "user_name",
     "externalId": "id",
     "name.givenName": "first_name",
     "name.familyName": "last_name",
@@ -47,6 +47,7 @@ SCIM_ATTRIBUTES = (
 ROSTER_ATTRIBUTES = (
     "id",
     "email",
+    "user_name",
     "external_id",
     "first_name",
     "last_name",
@@ -122,6 +123,9 @@ def desired_state(
             value = display_name(values)
         elif source == "id":
             value = str(values["id"])
+        elif source == "user_name":
+            # The userName an identity provider gave, else the email.
+            value = values.get("user_name") or values.get("email")
         else:
             value = values.get(source)
         if value not in (None, ""):

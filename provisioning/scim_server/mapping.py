@@ -3,14 +3,18 @@
 ========================================  =====================================
 SCIM attribute                            Person
 ========================================  =====================================
-userName                                  email (case-insensitive, unique)
+userName                                  user_name, else email (unique in
+                                          any case; returned as stored)
 externalId, enterprise employeeNumber     external_id (one identifier; when a
                                           request sets both, externalId wins)
 name.givenName / name.familyName          first_name / last_name
 displayName, name.formatted               full_name (displayName wins)
 title                                     job_title
-emails[type work, primary]                email (read-only: set userName)
-phoneNumbers[type work].value             phone_number (E.164)
+emails                                    email: the primary, else work, else
+                                          first value (else an email-shaped
+                                          userName); the list is kept as sent
+phoneNumbers[type work].value             phone_number (E.164), kept as given
+                                          (phone_number_given) as well
 addresses[type work].locality             location
 active                                    status != deactivated
 enterprise department                     department
@@ -37,6 +41,7 @@ from provisioning.scim_server.schema import (
     IGNORED_SUB,
     SUB_INDEX,
 )
+from provisioning.scim_server.state import emails_of, is_email_shaped, pick_email
 
 _MULTI = {"emails", "phoneNumbers", "addresses"}
 _STRING_ATTRS = {"userName", "displayName", "title", "externalId"}
@@ -51,7 +56,7 @@ def person_to_doc(person: Person, base: str) -> dict[str, Any]:
     doc: dict[str, Any] = {"schemas": [CORE], "id": str(person.pk)}
     if person.external_id:
         doc["externalId"] = person.external_id
-    doc["userName"] = person.email
+    doc["userName"] = person.scim_user_name
     name = {
         k: v
         for k, v in (
@@ -68,9 +73,10 @@ def person_to_doc(person: Person, base: str) -> dict[str, Any]:
     if person.job_title:
         doc["title"] = person.job_title
     doc["active"] = person.status != Person.Status.DEACTIVATED
-    doc["emails"] = [{"value": person.email, "type": "work", "primary": True}]
-    if person.phone_number:
-        doc["phoneNumbers"] = [{"value": person.phone_number, "type": "work"}]
+    doc["emails"] = emails_of(person)
+    phone = person.phone_number_given or person.phone_number
+    if phone:
+        doc["phoneNumbers"] = [{"value": phone, "type": "work"}]
     if person.location:
         doc["addresses"] = [{"locality": person.location, "type": "work"}]
     enterprise: dict[str, Any] = {}
@@ -184,6 +190,8 @@ def canonicalise(raw: Any) -> dict[str, Any]:
         name = CORE_INDEX[lower]["name"]
         if value is None:
             doc[name] = None
+        elif name == "userName" and not isinstance(value, str):
+            raise invalid_value("userName must be a string.")
         elif name in _STRING_ATTRS:
             doc[name] = _string(value, name)
         elif name == "active":
@@ -216,9 +224,10 @@ def _put_enterprise(enterprise: dict[str, Any], key: str, value: Any) -> None:
     if value is None:
         enterprise[name] = None
     elif name == "manager":
-        # Entra sends the manager as a bare id string.
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            value = {"value": str(value)}
+        value = manager_object(value)
+        if value is None:
+            enterprise[name] = None
+            return
         enterprise[name] = _complex(
             value, "manager", ignored=IGNORED_SUB["manager"], subs=SUB_INDEX["manager"]
         )
@@ -226,11 +235,28 @@ def _put_enterprise(enterprise: dict[str, Any], key: str, value: Any) -> None:
         enterprise[name] = _string(value, name)
 
 
+def manager_object(value: Any) -> Any:
+    """Return the manager as ``{"value": id}`` from the forms providers send.
+
+    Entra sends a bare id, or ``[{"value": id}]`` on add; an empty value,
+    string or list removes the manager (None).
+    """
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        value = {"value": str(value)} if str(value).strip() else None
+    if isinstance(value, dict) and not any(v not in (None, "") for v in value.values()):
+        return None
+    return value
+
+
 @dataclass
 class Desired:
     """What a request asks of a person: attribute values and the active flag."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    emails: list[dict[str, Any]] | None = None
+    emails_set: bool = False
     manager_ref: str | None = None
     manager_set: bool = False
     active: bool | None = None
@@ -270,8 +296,23 @@ def desired_from_doc(doc: dict[str, Any], *, original: dict[str, Any] | None = N
     values = desired.values
     enterprise = doc.get(ENTERPRISE) or {}
     original_enterprise = (original or {}).get(ENTERPRISE) or {}
-    if _changed(doc, original, "userName"):
-        values["email"] = doc.get("userName") or ""
+    emails_changed = original is None or doc.get("emails") != original.get("emails")
+    if emails_changed or _changed(doc, original, "userName"):
+        # userName is sent along with an email change, so that a person who
+        # went by their email keeps the userName the provider knows.
+        values["user_name"] = doc.get("userName") or None
+    if emails_changed:
+        desired.emails_set = True
+        desired.emails = doc.get("emails") or None
+        email = pick_email(doc.get("emails"))
+        if email is None and is_email_shaped(doc.get("userName")):
+            email = str(doc["userName"]).strip()
+        if email is None:
+            raise invalid_value(
+                "emails: Roster needs an email address for every person: send one in "
+                "emails (primary, or type work), or use an email address as userName."
+            )
+        values["email"] = email
     name = doc.get("name") or {}
     if _changed(doc, original, "name", "givenName"):
         values["first_name"] = name.get("givenName") or ""
@@ -287,7 +328,7 @@ def desired_from_doc(doc: dict[str, Any], *, original: dict[str, Any] | None = N
         values["job_title"] = doc.get("title") or ""
     if original is None or doc.get("phoneNumbers") != original.get("phoneNumbers"):
         phone = _pick(doc.get("phoneNumbers"))
-        values["phone_number"] = (phone or {}).get("value") or ""
+        values["phone_number_given"] = (phone or {}).get("value") or ""
     if original is None or doc.get("addresses") != original.get("addresses"):
         address = _pick(doc.get("addresses"))
         values["location"] = (address or {}).get("locality") or ""
@@ -320,8 +361,6 @@ def desired_from_doc(doc: dict[str, Any], *, original: dict[str, Any] | None = N
 
 def _check_lengths(values: dict[str, Any]) -> None:
     for name, value in values.items():
-        if name == "phone_number":
-            continue  # normalised (and checked) by the service
         model_field = Person._meta.get_field(name)
         limit = model_field.max_length if isinstance(model_field, models.Field) else None
         if isinstance(value, str) and limit and len(value) > limit:

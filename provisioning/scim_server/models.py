@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-__all__ = ["ScimClient"]
+__all__ = ["ScimClient", "ScimUserState"]
 
 
 class ScimClient(models.Model):
@@ -42,3 +42,31 @@ class ScimClient(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ScimUserState(models.Model):
+    """What Roster's SCIM server keeps of a person beyond Person's own fields.
+
+    ``emails`` is the list as an identity provider last sent it, returned as
+    long as the email Roster picked from it is still the person's email;
+    ``deleted_at`` marks a person a SCIM DELETE deactivated (in ``deactivate``
+    mode), whom the SCIM server then answers 404 for while they stay
+    deactivated.
+    """
+
+    person = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="scim_server_state",
+    )
+    emails = models.JSONField(default=list, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        app_label = "provisioning"
+        verbose_name = "SCIM server user state"
+
+    def __str__(self) -> str:
+        return f"SCIM state of person {self.person_id}"

@@ -12,6 +12,7 @@ from typing import Any
 
 from provisioning.scim_server.errors import ScimError, invalid_path, invalid_value
 from provisioning.scim_server.filters import Compare, Node, PatchPath, parse_patch_path
+from provisioning.scim_server.mapping import manager_object
 from provisioning.scim_server.schema import CORE, ENTERPRISE
 
 MAX_OPERATIONS = 1000
@@ -183,8 +184,11 @@ def _apply_whole(container: dict[str, Any], op: str, name: str, value: Any) -> N
             container[name] = list(new)
         return
     if name in _COMPLEX:
-        if name == "manager" and isinstance(value, str | int) and not isinstance(value, bool):
-            value = {"value": str(value)}
+        if name == "manager":
+            value = manager_object(value)
+            if value is None:
+                container.pop(name, None)
+                return
         if not isinstance(value, dict):
             raise invalid_value(f"{name} must be an object.")
         current = container.get(name)

@@ -67,7 +67,8 @@ USER_ATTRIBUTES: list[dict[str, Any]] = [
         "userName",
         required=True,
         uniqueness="server",
-        description="The person's email address; unique, compared case-insensitively.",
+        description="The identifier the identity provider knows the person by (a UPN, a "
+        "login, an email address): unique, compared case-insensitively, returned as sent.",
     ),
     _attr(
         "name",
@@ -96,24 +97,23 @@ USER_ATTRIBUTES: list[dict[str, Any]] = [
         "emails",
         type="complex",
         multi=True,
-        mutability="readOnly",
-        description="The person's work email: always userName. Set userName to change it.",
+        required=True,
+        description="Email addresses. Roster keeps one: the primary, else the work one, "
+        "else the first (else userName, when it is an email address). The list is "
+        "returned as sent while that address is still the person's email.",
         sub=[
-            _attr("value", mutability="readOnly", description="Email address."),
-            _attr("type", mutability="readOnly", canonical=["work"], description="Always work."),
-            _attr(
-                "primary",
-                type="boolean",
-                mutability="readOnly",
-                description="Always true.",
-            ),
+            _attr("value", required=True, description="Email address."),
+            _attr("type", canonical=["work", "home", "other"], description="Kind of address."),
+            _attr("primary", type="boolean", description="The address Roster keeps."),
         ],
     ),
     _attr(
         "phoneNumbers",
         type="complex",
         multi=True,
-        description="The work phone number, stored in E.164 form.",
+        description="The work phone number, returned as sent. Roster also keeps it in "
+        "E.164 form, parsed with the organisation's default region; a number it cannot "
+        "parse is kept as sent and marked unverified.",
         sub=[
             _attr("value", description="Phone number."),
             _attr("type", canonical=["work"], description="Only work numbers are kept."),

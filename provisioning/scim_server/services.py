@@ -25,6 +25,8 @@ from accounts.audit import record_setting_event, setting_changes
 from accounts.exceptions import CannotDeleteClaimed, DomainError, InvalidPerson
 from accounts.invitations import invite_person
 from accounts.models import LifecycleEvent, Person
+from accounts.selectors import user_name_ci
+from accounts.services.attributes import lenient_phone
 from provisioning.scim_server.errors import ScimError, invalid_value, not_found
 from provisioning.scim_server.filters import parse_filter, to_q
 from provisioning.scim_server.mapping import (
@@ -37,6 +39,7 @@ from provisioning.scim_server.mapping import (
 from provisioning.scim_server.models import ScimClient
 from provisioning.scim_server.patch import apply_operations, operations_of
 from provisioning.scim_server.schema import DEFAULT_COUNT, MAX_RESULTS
+from provisioning.scim_server.state import keep_emails, mark_deleted, without_deleted
 
 logger = logging.getLogger(__name__)
 
@@ -194,15 +197,19 @@ def authenticate(token: str) -> AuthenticatedClient | None:
 
 
 def list_people() -> QuerySet[Person]:
-    """People as the SCIM server reads them, with the case-folded email alias."""
-    return Person.objects.alias(email_ci=Lower("email")).order_by("pk")
+    """People as the SCIM server reads them, with the case-folded email and userName aliases.
+
+    People a SCIM DELETE deactivated are left out (RFC 7644 §3.6).
+    """
+    people = Person.objects.alias(email_ci=Lower("email"), user_name_ci=user_name_ci())
+    return without_deleted(people).select_related("scim_server_state").order_by("pk")
 
 
 def get_person(person_id: str) -> Person:
     """Return the person with this SCIM id; raise ScimError 404 if there is none."""
     if not person_id.isdigit() or len(person_id) > 18:
         raise not_found(f"No user with id {person_id}.")
-    person = Person.objects.filter(pk=int(person_id)).first()
+    person = list_people().filter(pk=int(person_id)).first()
     if person is None:
         raise not_found(f"No user with id {person_id}.")
     return person
@@ -294,11 +301,15 @@ def _apply(
     by = client.actor
     values = dict(desired.values)
     values.update(_resolve_manager(desired, person_id=person.pk))
+    if "phone_number_given" in values:
+        values.update(lenient_phone(values["phone_number_given"]))
     changes = _changes_for(person, values)
     if desired.active is True and person.status == Person.Status.DEACTIVATED:
         person = people.reactivate_person(person, by=by, reason="Reactivated over SCIM")
     if changes:
         person = people.update_person(person, by=by, **changes)
+    if desired.emails_set:
+        keep_emails(person, desired.emails)
     if desired.active is False and person.status != Person.Status.DEACTIVATED:
         person = people.deactivate_person(person, by=by, reason=_deactivate_reason(client))
     return person
@@ -328,6 +339,7 @@ def _create_user(body: Any, *, client: AuthenticatedClient) -> Person:
     values = dict(desired.values)
     values.update(_resolve_manager(desired, person_id=None))
     person = people.create_person(source=Person.Source.SCIM, by=client.actor, **values)
+    keep_emails(person, desired.emails)
     if desired.active is False:
         person = people.deactivate_person(
             person, by=client.actor, reason=_deactivate_reason(client)
@@ -403,7 +415,11 @@ def delete_user(
             people.delete_person(
                 locked, by=client.actor, reason=f"Deleted by SCIM client {client.name}"
             )
-        elif locked.status != Person.Status.DEACTIVATED:
+            return
+        if locked.status != Person.Status.DEACTIVATED:
             people.deactivate_person(locked, by=client.actor, reason=_deactivate_reason(client))
+        # The person stays in Roster, deactivated, but the SCIM resource is
+        # gone: later requests for it answer 404.
+        mark_deleted(locked)
 
     _run(run)

@@ -183,7 +183,13 @@ def test_scim_clients_never_change_or_deactivate_staff(scim, target_role):  # no
 
     renamed = scim.patch(
         f"Users/{person.pk}",
-        patch_op({"op": "replace", "path": "userName", "value": "attacker@example.com"}),
+        patch_op(
+            {
+                "op": "replace",
+                "path": 'emails[type eq "work"].value',
+                "value": "attacker@example.com",
+            }
+        ),
     )
     disabled = scim.patch(
         f"Users/{person.pk}", patch_op({"op": "replace", "value": {"active": False}})

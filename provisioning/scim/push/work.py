@@ -12,6 +12,7 @@ from provisioning.scim.models import ScimLink
 PERSON_FIELDS = (
     "id",
     "email",
+    "user_name",
     "external_id",
     "first_name",
     "last_name",

@@ -1,5 +1,5 @@
 """Compile a parsed SCIM filter to a Django ``Q`` over people (``list_people``,
-which annotates ``email_ci``), mapping each SCIM attribute to its column."""
+which aliases ``email_ci`` and ``user_name_ci``), mapping each SCIM attribute to its column."""
 
 from __future__ import annotations
 
@@ -24,15 +24,15 @@ FALSE = Q(pk__isnull=True)
 _FIELDS: dict[str, tuple[str, str]] = {
     "id": ("int", "pk"),
     "externalid": ("exact", "external_id"),
-    "username": ("email", "email"),
+    "username": ("email", "user_name_ci"),
     "displayname": ("text", "full_name"),
     "name.formatted": ("text", "full_name"),
     "name.givenname": ("text", "first_name"),
     "name.familyname": ("text", "last_name"),
     "title": ("text", "job_title"),
     "active": ("active", "status"),
-    "emails": ("email", "email"),
-    "emails.value": ("email", "email"),
+    "emails": ("email", "email_ci"),
+    "emails.value": ("email", "email_ci"),
     "phonenumbers": ("exact", "phone_number"),
     "phonenumbers.value": ("exact", "phone_number"),
     "addresses.locality": ("text", "location"),
@@ -154,9 +154,10 @@ def _compare(key: str, op: str, value: Any) -> Q:
         raise invalid_filter(f"{key} is a string, not a boolean.")
     text = str(value)
     if kind == "email":
-        # lower(email) has a unique index (person_email_ci_unique): comparing
-        # with it, not email__iexact (UPPER), lets PostgreSQL use it.
-        field, text, lookups = "email_ci", text.lower(), _TEXT_LOOKUPS
+        # lower(email) and lower(coalesce(user_name, email)) have unique
+        # indexes: comparing with them, not __iexact (UPPER), lets PostgreSQL
+        # use them.
+        text, lookups = text.lower(), _TEXT_LOOKUPS
     elif kind == "text":
         lookups = {k: f"i{v}" for k, v in _TEXT_LOOKUPS.items()}
     else:

@@ -8,7 +8,7 @@ Grammar (keywords and attribute names are case-insensitive)::
     and       = unary *("and" unary)
     unary     = "not" "(" filter ")" / "(" filter ")" / attrExp / valuePath
     attrExp   = attrPath "pr" / attrPath compareOp compValue
-    valuePath = attrPath "[" filter "]"
+    valuePath = attrPath "[" filter "]" ["." subAttr ("pr" / compareOp compValue)]
     attrPath  = [URI ":"] ATTRNAME ["." subAttr]
 """
 
@@ -159,7 +159,22 @@ class _Parser:
             self.take()
             inner = self.parse_or()
             self.expect("rb")
+            after_bracket = self.peek()
+            if (
+                after_bracket is not None
+                and after_bracket[0] == "word"
+                and after_bracket[1].startswith(".")
+                and len(after_bracket[1]) > 1
+            ):
+                # Entra: emails[type eq "work"].value eq "…" — the element
+                # filter and a comparison on one of its sub-attributes.
+                self.take()
+                sub = after_bracket[1][1:]
+                return ValuePath(text, And(inner, self._attr_exp(sub)))
             return ValuePath(text, inner)
+        return self._attr_exp(text)
+
+    def _attr_exp(self, text: str) -> Node:
         op_token = self.take()
         op = op_token[1].lower()
         if op_token[0] == "word" and op == "pr":

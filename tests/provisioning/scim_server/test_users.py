@@ -83,7 +83,7 @@ def test_post_creates_a_person_from_scim_attributes(scim):
         "title": "Rear Admiral",
         "active": True,
         "emails": [{"value": "grace@example.com", "type": "work", "primary": True}],
-        "phoneNumbers": [{"value": "+442079460018", "type": "work"}],
+        "phoneNumbers": [{"value": "+44 20 7946 0018", "type": "work"}],
         "addresses": [{"locality": "Arlington", "type": "work"}],
         ENTERPRISE: {
             "employeeNumber": "E-100",
@@ -168,9 +168,9 @@ def test_post_inactive_creates_a_deactivated_person(scim):
         ({"userName": "x@example.com", "active": "maybe"}, "active must be true or false."),
         ({"userName": ["x@example.com"]}, "userName must be a string."),
         ({"name": {"givenName": "x"}}, "userName is required."),
-        ({"userName": "not-an-email"}, "is not a valid email address."),
+        ({"userName": "not-an-email"}, "Roster needs an email address"),
+        ({"userName": "jdoe", "emails": [{"value": "jdoe"}]}, "is not a valid email address."),
         ({"userName": "x@example.com", "title": "t" * 201}, "longer than 200"),
-        ({"userName": "x@example.com", "phoneNumbers": [{"value": "12"}]}, "phone number"),
         ({"userName": "x\u0000@example.com"}, "NUL"),
         (
             {"userName": "x@example.com", ENTERPRISE: {"manager": {"value": "999999"}}},
@@ -299,8 +299,12 @@ def test_delete_deactivates_by_default(scim):
     assert response.status_code == 204
     person.refresh_from_db()
     assert person.status == "deactivated"
-    assert scim.get(f"Users/{person.pk}").json()["active"] is False
-    assert scim.delete(f"Users/{person.pk}").status_code == 204
+    # RFC 7644 §3.6: a deleted resource is not returned any more, though the
+    # person stays in Roster, deactivated.
+    assert scim.get(f"Users/{person.pk}").status_code == 404
+    assert scim.get("Users", filter=f'userName eq "{person.email}"').json()["totalResults"] == 0
+    assert scim.delete(f"Users/{person.pk}").status_code == 404
+    assert Person.objects.filter(pk=person.pk, status="deactivated").exists()
 
 
 def test_delete_mode_deletes_people_who_never_claimed(settings, scim):
