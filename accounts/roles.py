@@ -34,6 +34,10 @@ ACCOUNT_MANAGER_CAPABILITIES = frozenset(
         "provisioning.view_importjob",
         "provisioning.add_importjob",
         "provisioning.change_importjob",
+        "provisioning.view_savedcolumnmapping",
+        "provisioning.add_savedcolumnmapping",
+        "provisioning.change_savedcolumnmapping",
+        "provisioning.delete_savedcolumnmapping",
     }
 )
 
@@ -54,6 +58,7 @@ AUDITOR_CAPABILITIES = frozenset(
         "accounts.view_apitoken",
         "accounts.view_organisation",
         "provisioning.view_importjob",
+        "provisioning.view_savedcolumnmapping",
         "provisioning.view_scimtarget",
         "provisioning.view_scimrun",
         "provisioning.view_scimlink",

@@ -136,6 +136,12 @@ NAVIGATION: tuple[Group, ...] = (
                 "provisioning.view_importjob",
             ),
             Entry(
+                "Saved column choices",
+                "bookmark",
+                "admin:provisioning_savedcolumnmapping_changelist",
+                "provisioning.view_savedcolumnmapping",
+            ),
+            Entry(
                 "Sync runs",
                 "sync",
                 "admin:provisioning_syncrun_changelist",

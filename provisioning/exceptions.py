@@ -27,3 +27,7 @@ class ConfirmationRequired(ImportProblem):
 
 class StalePlan(ImportProblem):
     """People changed in Roster after the preview was made; preview again."""
+
+
+class NothingToRemember(DomainError):
+    """Column choices were to be remembered, but none could be."""

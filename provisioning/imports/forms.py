@@ -94,9 +94,25 @@ class ColumnMappingForm(forms.Form):
                 widget=forms.Select(attrs={"class": INPUT_CLASSES}),
             )
             self.columns.append({**column, "field": name})
+        self.fields["remember"] = forms.BooleanField(
+            label="Remember for files with these headers",
+            required=False,
+            help_text="The next file with the same columns gets these choices by itself. "
+            "Saved choices are listed under Saved column choices.",
+            widget=UnfoldBooleanWidget,
+        )
 
     def bound_columns(self) -> list[tuple[dict[str, Any], forms.BoundField]]:
         return [(column, self[column["field"]]) for column in self.columns]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        if self.cleaned_data.get("remember") and not self.mapping():
+            self.add_error(
+                "remember",
+                "Choose what at least one column holds (or ignore it) to remember the choices.",
+            )
+        return self.cleaned_data
 
     def mapping(self) -> dict[str, str | None]:
         """Return the job's mapping updated with the choices made here."""

@@ -201,3 +201,36 @@ class ImportChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}/{self.action}/{self.index}"
+
+
+class SavedColumnMapping(models.Model):
+    """Column choices remembered for files with one set of headers."""
+
+    # sha256 of the file's normalised headers, sorted: files with the same
+    # columns in another order or spelling ("Cost Center", "cost-center") match.
+    header_key = models.CharField(max_length=64, unique=True, editable=False)
+    # The normalised headers, sorted, and one header as written, for people to read.
+    headers = models.JSONField(default=list)
+    header_labels = models.JSONField(default=list)
+    # {normalised header: attribute name, or None to ignore the column}
+    mapping = models.JSONField(default=dict)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    saved_at = models.DateTimeField()
+    times_applied = models.PositiveIntegerField(default=0)
+    last_applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-saved_at", "-id"]
+        verbose_name = "saved column choice"
+        verbose_name_plural = "saved column choices"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(header_key__regex=r"^[0-9a-f]{64}$"),
+                name="savedcolumnmapping_header_key_sha256",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Column choices for {len(self.headers)} columns"

@@ -203,12 +203,19 @@ class ImportPreviewViews(ImportJobAdminBase):
         form = ColumnMappingForm(request.POST, job=job)
         if not form.is_valid():
             return self._render_job(request, job, mapping_form=form, status=400)
-        return self._replan(
-            request,
-            job,
-            "The preview is being made again with your column choices.",
-            mapping=form.mapping(),
-        )
+        mapping = form.mapping()
+        done = "The preview is being made again with your column choices."
+        if form.cleaned_data.get("remember"):
+            try:
+                services.save_column_mapping(job.headers, mapping=mapping, by=signed_in(request))
+            except DomainError as exc:
+                form.add_error("remember", exc.message)
+                return self._render_job(request, job, mapping_form=form, status=400)
+            done = (
+                "The preview is being made again with your column choices; they will be "
+                "applied to the next file with these headers."
+            )
+        return self._replan(request, job, done, mapping=mapping)
 
     @method_decorator(require_POST)
     def sheet_view(self, request: HttpRequest, job_id: int) -> HttpResponse:

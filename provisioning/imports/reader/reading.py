@@ -21,6 +21,7 @@ def read_spreadsheet(
     mapping: dict[str, str | None] | None = None,
     limits: Limits | None = None,
     on_row: Callable[[int], None] | None = None,
+    mapping_for: Callable[[list[str]], dict[str, str | None] | None] | None = None,
 ) -> ParsedSheet:
     """Read every row of ``stream`` into records; raise UnreadableFile/FileTooLarge.
 
@@ -30,6 +31,9 @@ def read_spreadsheet(
     by the cells the file really holds (``limits.max_cells`` and
     ``limits.max_columns``), never by the size a workbook declares.
     ``on_row`` is called with the row number every ``PROGRESS_ROWS`` rows.
+    Without ``mapping``, ``mapping_for`` is asked once for the choices of the
+    file's headers (e.g. saved ones); what it returns is used and kept in
+    ``found_mapping``.
     """
     limits = limits or Limits()
     file_format = checked_format(stream, filename, limits)
@@ -42,7 +46,7 @@ def read_spreadsheet(
     else:
         rows = ods_rows(stream, sheet, parsed, budget)
     try:
-        records_from_rows(rows, parsed, mapping, limits, on_row)
+        records_from_rows(rows, parsed, mapping, limits, on_row, mapping_for)
     finally:
         parsed.cells_read = budget.used
     return parsed

@@ -62,6 +62,7 @@ def records_from_rows(
     mapping: dict[str, str | None] | None,
     limits: Limits,
     on_row: Callable[[int], None] | None = None,
+    mapping_for: Callable[[list[str]], dict[str, str | None] | None] | None = None,
 ) -> None:
     # () once a template's marker line was skipped, then (number, cells).
     header_row: tuple[int, list[str]] | tuple[()] | None = None
@@ -84,6 +85,8 @@ def records_from_rows(
     while headers and not headers[-1]:
         headers.pop()
     parsed.headers = headers
+    if not mapping and mapping_for is not None:
+        mapping = parsed.found_mapping = mapping_for(headers) or None
     parsed.columns, errors = match_columns(headers, mapping)
     parsed.errors.extend(errors)
     # attribute -> the columns it is read from, preferred first.

@@ -68,6 +68,8 @@ class ParsedSheet:
     cells_read: int = 0
     # What the preview says about how the file was read (a skipped template line).
     notes: list[str] = field(default_factory=list)
+    # The column choices ``mapping_for`` gave for these headers (saved ones), if any.
+    found_mapping: dict[str, str | None] | None = None
 
     @property
     def attributes(self) -> frozenset[str]:

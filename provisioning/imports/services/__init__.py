@@ -10,7 +10,8 @@ The flow an interface follows::
 One module per step: ``upload`` (limits, storing and opening the file),
 ``preview`` (reading and planning), ``confirm``, ``apply`` (claiming and
 recording the outcome), ``writes`` (``apply_plan``: the bulk writes and audit
-rows), ``bulk`` (COPY helpers), ``housekeeping`` (purging) and ``export``
+rows), ``bulk`` (COPY helpers), ``housekeeping`` (purging), ``mappings`` (saved column
+choices) and ``export``
 (template, error report, people export). This module only re-exports them.
 """
 
@@ -27,6 +28,11 @@ from provisioning.imports.services.export import (
     stream_people_csv,
 )
 from provisioning.imports.services.housekeeping import PLAN_STALL_MINUTES, purge_imports
+from provisioning.imports.services.mappings import (
+    delete_saved_column_mapping,
+    find_saved_column_mapping,
+    save_column_mapping,
+)
 from provisioning.imports.services.preview import (
     _store_plan as _store_plan,  # identity-provider syncs store their plans the same way
 )
@@ -47,7 +53,9 @@ __all__ = [
     "build_error_report",
     "build_template",
     "confirm_import",
+    "delete_saved_column_mapping",
     "export_people",
+    "find_saved_column_mapping",
     "import_actor",
     "insert_rows",
     "limits",
@@ -56,6 +64,7 @@ __all__ = [
     "plan_queued_import",
     "purge_imports",
     "queue_import_plan",
+    "save_column_mapping",
     "start_import",
     "stream_people_csv",
     "update_rows",

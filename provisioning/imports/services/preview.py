@@ -23,8 +23,9 @@ from accounts.services import Actorish, require
 from provisioning.exceptions import ImportNotReady, ImportProblem
 from provisioning.imports import reader as spreadsheet
 from provisioning.imports import selectors
-from provisioning.imports.models import ImportChunk, ImportJob
+from provisioning.imports.models import ImportChunk, ImportJob, SavedColumnMapping
 from provisioning.imports.services.bulk import insert_rows
+from provisioning.imports.services.mappings import describe_saved, mapping_for_headers
 from provisioning.imports.services.upload import limits, setting
 from provisioning.reconcile import Action, Plan, PlanOptions, PlanRow, compute_plan
 
@@ -175,6 +176,7 @@ def _make_plan(job: ImportJob, *, by: Actorish) -> Plan:
     def rows_read(count: int) -> None:
         cache.set(key, {"processed": count, "total": 0}, timeout=3600)
 
+    saved: list[SavedColumnMapping] = []
     try:
         with job.file.open("rb") as stream:
             parsed = spreadsheet.read_spreadsheet(
@@ -184,6 +186,8 @@ def _make_plan(job: ImportJob, *, by: Actorish) -> Plan:
                 mapping=job.column_mapping,
                 limits=limits(),
                 on_row=rows_read,
+                # Choices made on this job win over saved ones.
+                mapping_for=lambda headers: mapping_for_headers(headers, saved),
             )
     except ImportProblem as exc:
         # Another sheet may read well (the first one is often notes).
@@ -222,6 +226,9 @@ def _make_plan(job: ImportJob, *, by: Actorish) -> Plan:
             job.columns = [c.as_dict() for c in parsed.columns]
             job.file_errors = header_errors
             job.file_notes = parsed.notes
+            if parsed.found_mapping and saved:
+                job.column_mapping = parsed.found_mapping
+                job.file_notes.append(describe_saved(saved[0]))
             job.file_format = parsed.file_format
             job.sheet_names = parsed.sheet_names
             job.total_rows = parsed.total_rows
