@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('provisioning', '0013_idp_source_ids_and_warnings'),
+        ('provisioning', '0014_scim_user_state'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
