@@ -28,7 +28,7 @@ def test_administrators_get_the_menu_by_task_in_order(admin_client, settings):
         "Invitations": ["Pending", "Scheduled", "Failed deliveries"],
         "Identity providers": ["Identity providers"],
         "Provisioning": ["SCIM targets", "Inbound SCIM clients"],
-        "Reports": ["Audit log", "Imports", "Sync runs", "SCIM runs"],
+        "Reports": ["Audit log", "Imports", "Saved column choices", "Sync runs", "SCIM runs"],
         "Settings": [
             "Organisation",
             "Allowed domains",
@@ -49,7 +49,7 @@ def test_account_managers_get_only_the_tasks_of_their_role(client, account_manag
         "Dashboard": ["Dashboard"],
         "People": ["Directory", "Import", "Export"],
         "Invitations": ["Pending", "Scheduled", "Failed deliveries"],
-        "Reports": ["Audit log", "Imports"],
+        "Reports": ["Audit log", "Imports", "Saved column choices"],
         "Settings": ["Allowed domains", "Staff roles", "Two-factor authentication"],
     }
 
@@ -58,7 +58,13 @@ def test_auditors_read_reports_and_settings_but_not_import(client, auditor):
     client.force_login(auditor)
     menu = _menu(client.get(reverse("admin:index")))
     assert menu["People"] == ["Directory", "Export"]
-    assert menu["Reports"] == ["Audit log", "Imports", "Sync runs", "SCIM runs"]
+    assert menu["Reports"] == [
+        "Audit log",
+        "Imports",
+        "Saved column choices",
+        "Sync runs",
+        "SCIM runs",
+    ]
     assert "Organisation" in menu["Settings"]
 
 
