@@ -68,8 +68,9 @@ def plan_attributes(
 
     people = snapshot.people
     phone_cache: dict[str, str | InvalidPhoneNumber] = {}
-    # Read once: normalise_phone would look the organisation up for every number.
-    region = current_organisation().phone_region
+    # Read once, at the first phone: normalise_phone would look the
+    # organisation up for every number.
+    region: str | None = None
     max_lengths = snapshot.max_lengths
     text_fields = [f for f in TEXT_FIELDS if f in attrs]
     names_given = "first_name" in attrs or "last_name" in attrs
@@ -100,6 +101,8 @@ def plan_attributes(
                 error(work, "email", problem)
         existing = people[work.pid] if work.pid is not None else None
         if values.get("phone_number"):
+            if region is None:
+                region = current_organisation().phone_region
             current = existing[PHONE] if existing is not None else None
             phone = _read_phone(
                 values["phone_number"], record.phone_fallbacks, current, phone_cache, region
