@@ -13,13 +13,15 @@ class InvalidPhoneNumber(ValueError):
     pass
 
 
-def normalise_phone(raw: str) -> str:
+def normalise_phone(raw: str, *, region: str | None = None) -> str:
     """Return ``raw`` as E.164 (``+441632960961``), or "" for a blank value.
 
     Raises InvalidPhoneNumber when the text cannot be a full number for its
     region. The check is on length, not on allocated ranges: libphonenumber's
     metadata lags behind what carriers hand out, and a real new mobile
-    number must not be refused.
+    number must not be refused. ``region`` (for numbers without a country
+    code) defaults to the organisation's; a caller reading many numbers
+    passes it once.
     """
     text = (raw or "").strip()
     if not text:
@@ -27,7 +29,7 @@ def normalise_phone(raw: str) -> str:
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
-        number = phonenumbers.parse(text, current_organisation().phone_region)
+        number = phonenumbers.parse(text, region or current_organisation().phone_region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneNumber(f"“{raw}” is not a phone number.") from exc
     # IS_POSSIBLE_LOCAL_ONLY ("12345") lacks an area code, so it is refused too.

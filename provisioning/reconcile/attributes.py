@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.organisation import current_organisation
 from accounts.phones import InvalidPhoneNumber, normalise_phone
 from accounts.services import email_problem
 from provisioning.reconcile.plan import PlanOptions
@@ -67,6 +68,9 @@ def plan_attributes(
 
     people = snapshot.people
     phone_cache: dict[str, str | InvalidPhoneNumber] = {}
+    # Read once, at the first phone: normalise_phone would look the
+    # organisation up for every number.
+    region: str | None = None
     max_lengths = snapshot.max_lengths
     text_fields = [f for f in TEXT_FIELDS if f in attrs]
     names_given = "first_name" in attrs or "last_name" in attrs
@@ -97,9 +101,11 @@ def plan_attributes(
                 error(work, "email", problem)
         existing = people[work.pid] if work.pid is not None else None
         if values.get("phone_number"):
+            if region is None:
+                region = current_organisation().phone_region
             current = existing[PHONE] if existing is not None else None
             phone = _read_phone(
-                values["phone_number"], record.phone_fallbacks, current, phone_cache
+                values["phone_number"], record.phone_fallbacks, current, phone_cache, region
             )
             if isinstance(phone, InvalidPhoneNumber):
                 if unusable(work, "phone_number", str(phone)):
@@ -163,6 +169,7 @@ def _read_phone(
     fallbacks: tuple[str, ...],
     current: str | None,
     cache: dict[str, str | InvalidPhoneNumber],
+    region: str,
 ) -> str | InvalidPhoneNumber:
     """Return the first of ``raw`` and ``fallbacks`` that reads as a phone number
     (E.164), or the problem with ``raw`` when none does."""
@@ -175,7 +182,7 @@ def _read_phone(
         cached = cache.get(text)
         if cached is None:
             try:
-                cached = normalise_phone(text)
+                cached = normalise_phone(text, region=region)
             except InvalidPhoneNumber as exc:
                 cached = exc
             if len(cache) < 5_000:  # shared numbers repeat; most do not

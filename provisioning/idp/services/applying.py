@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -67,9 +66,16 @@ def apply_run(run: SyncRun, *, by: Actorish) -> SyncRun:
             job.started_at = now
             job.applied_by = by if isinstance(by, Person) else None
             job.save(update_fields=["status", "confirmed_at", "started_at", "applied_by"])
-            counts = apply_plan(job, by=by, actor=sync_actor(source, by))
+            created: dict[int, tuple[str | None, list[Any]]] = {}
+
+            def note_created(entry: dict[str, Any], pk: int) -> None:
+                created[pk] = (entry.get("source_id") or None, entry.get("warnings") or [])
+
+            counts = apply_plan(job, by=by, actor=sync_actor(source, by), on_created=note_created)
             run_row = SyncRun.objects.get(pk=run.pk)
-            created_ids = _link_people(source, job, [e["person_id"] for e in run_row.linked])
+            created_ids = _link_people(
+                source, job, [e["person_id"] for e in run_row.linked], created
+            )
             if run_row.pending_snapshot:
                 DirectorySnapshot.objects.update_or_create(
                     source=source, defaults={"data": run_row.pending_snapshot, "taken_at": now}
@@ -113,33 +119,29 @@ def apply_run(run: SyncRun, *, by: Actorish) -> SyncRun:
     return reload_run(run)
 
 
-def _link_people(source: IdentitySource, job: ImportJob, existing: list[int]) -> list[int]:
-    """Link the people the plan matched (``existing``) and those it created to
-    ``source``, with the provider's id of each and the warnings of its row;
-    return the created people's ids."""
+def _link_people(
+    source: IdentitySource,
+    job: ImportJob,
+    existing: list[int],
+    created: dict[int, tuple[str | None, list[Any]]],
+) -> list[int]:
+    """Link the people the plan matched (``existing``) and those it created
+    (``created``: id -> provider id and warnings of its row, as apply_plan
+    reported them) to ``source``, with the provider's id of each and the
+    warnings of its row; return the created people's ids."""
     state: dict[int, tuple[str | None, list[Any]]] = {}
-    new_rows: dict[str, tuple[str | None, list[Any]]] = {}
-    stored = selectors.iter_import_rows(job, [*_LINKED_ACTIONS, Action.NEW])
-    for entry in stored:
-        link = (entry.get("source_id") or None, entry.get("warnings") or [])
-        if entry["action"] == Action.NEW:
-            new_rows[entry["email"].lower()] = link
-        elif entry.get("person_id") is not None and entry.get("row") is not None:
-            state[entry["person_id"]] = link
-    created: list[int] = []
-    emails = list(new_rows)
+    for entry in selectors.iter_import_rows(job, _LINKED_ACTIONS):
+        if entry.get("person_id") is not None and entry.get("row") is not None:
+            state[entry["person_id"]] = (
+                entry.get("source_id") or None,
+                entry.get("warnings") or [],
+            )
     now = timezone.now()
-    for start in range(0, len(emails), 10_000):
-        batch = emails[start : start + 10_000]
-        links = []
-        for pk, email in (
-            Person.objects.annotate(lower_email=Lower("email"))
-            .filter(lower_email__in=batch)
-            .values_list("pk", "lower_email")
-        ):
-            created.append(pk)
-            key, warnings = new_rows[email]
-            links.append(
+    # People created by this run have no link yet: one COPY, no upsert.
+    if created:
+        insert_rows(
+            SourceLink,
+            [
                 {
                     "source_id": source.pk,
                     "person_id": pk,
@@ -147,9 +149,10 @@ def _link_people(source: IdentitySource, job: ImportJob, existing: list[int]) ->
                     "warnings": warnings,
                     "linked_at": now,
                 }
-            )
-        # People created by this run have no link yet: one COPY, no upsert.
-        insert_rows(SourceLink, links, with_pk=False)
+                for pk, (key, warnings) in created.items()
+            ],
+            with_pk=False,
+        )
     SourceLink.objects.bulk_create(
         [SourceLink(source=source, person_id=pk) for pk in existing if pk not in state],
         batch_size=5000,
@@ -166,7 +169,7 @@ def _link_people(source: IdentitySource, job: ImportJob, existing: list[int]) ->
         unique_fields=["person"],
         update_fields=["external_key", "warnings"],
     )
-    return created
+    return list(created)
 
 
 def invite_synced(

@@ -9,7 +9,7 @@ their plans through ``apply_plan`` too.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -95,11 +95,19 @@ _PERSON_FIELDS = (
 
 
 @transaction.atomic
-def apply_plan(job: ImportJob, *, by: Actorish, actor: Actor | None = None) -> dict[str, int]:
+def apply_plan(
+    job: ImportJob,
+    *,
+    by: Actorish,
+    actor: Actor | None = None,
+    on_created: Callable[[dict[str, Any], int], None] | None = None,
+) -> dict[str, int]:
     """Write the job's stored plan: bulk creates, updates, (re)activations, audit rows.
 
     ``actor`` names the change in the audit log (default: the spreadsheet
     import run by ``by``; identity-provider syncs name their source).
+    ``on_created`` is called with each new row's stored entry and the id of
+    the person created from it (so a caller need not read the plan again).
     Runs in one transaction (the caller's, if any). Each changed person's
     ``version`` goes up by one and ``person_changed`` is published per action
     after commit. Raises StalePlan when someone changed a planned person since
@@ -187,6 +195,8 @@ def apply_plan(job: ImportJob, *, by: Actorish, actor: Actor | None = None) -> d
         audit(_created_events(rows, batch))
         for values, entry in zip(rows, batch, strict=True):
             created_ids.append(values["id"])
+            if on_created is not None:
+                on_created(entry, values["id"])
             if not postgres:
                 row_ids[entry["row"]] = values["id"]
                 if "manager" in entry.get("changes", {}):
