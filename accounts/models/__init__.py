@@ -1,6 +1,7 @@
 """The models of accounts; import them from here (``from accounts.models import Person``).
 
 ``people`` (Person, AllowedDomain), ``audit`` (LifecycleEvent),
+``groups`` (Group, GroupMembership),
 ``invitations`` (Invitation, InvitationDelivery), ``api`` (ApiToken,
 IdempotencyKey) and ``base`` (TimeStampedModel, for every app).
 """
@@ -8,6 +9,7 @@ IdempotencyKey) and ``base`` (TimeStampedModel, for every app).
 from accounts.models.api import ApiToken, IdempotencyKey
 from accounts.models.audit import LifecycleEvent
 from accounts.models.base import TimeStampedModel
+from accounts.models.groups import Group, GroupKind, GroupMembership, GroupSource
 from accounts.models.invitations import (
     DeliveryStatus,
     Invitation,
@@ -27,6 +29,10 @@ __all__ = [
     "AllowedDomain",
     "ApiToken",
     "DeliveryStatus",
+    "Group",
+    "GroupKind",
+    "GroupMembership",
+    "GroupSource",
     "IdempotencyKey",
     "Invitation",
     "InvitationDelivery",
