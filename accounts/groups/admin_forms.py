@@ -36,38 +36,44 @@ class GroupForm(ServiceForm):
         initial="all",
     )
 
+    # The condition rows, declared on the class so the admin knows them.
+    for _i in range(RULE_ROWS):
+        locals()[f"attribute_{_i}"] = forms.ChoiceField(
+            label="Attribute", choices=[("", "—")], required=False
+        )
+        locals()[f"operator_{_i}"] = forms.ChoiceField(
+            label="Operator", choices=OPERATOR_CHOICES, required=False
+        )
+        locals()[f"value_{_i}"] = forms.CharField(
+            label="Value",
+            required=False,
+            max_length=500,
+            help_text="For 'is one of', separate values with commas; for a manager, "
+            "their email or id.",
+        )
+    del _i
+
     class Meta:
         model = Group
         fields = ["name", "description", "external_id", "kind"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["description"].required = False
+        if "description" in self.fields:
+            self.fields["description"].required = False
         rule = self.instance.rule if self.instance.pk else {}
         flat = [c for c in rule.get("conditions", []) if "conditions" not in c]
         self.fields["match"].initial = rule.get("match", "all")
-        for i in range(RULE_ROWS):
+        for i in range(RULE_ROWS if "attribute_0" in self.fields else 0):
             condition = flat[i] if i < len(flat) else {}
             value = condition.get("value", "")
-            self.fields[f"attribute_{i}"] = forms.ChoiceField(
-                label="Attribute",
-                choices=_attribute_choices(),
-                required=False,
-                initial=condition.get("attribute", ""),
-            )
-            self.fields[f"operator_{i}"] = forms.ChoiceField(
-                label="Operator",
-                choices=OPERATOR_CHOICES,
-                required=False,
-                initial=condition.get("operator", ""),
-            )
-            self.fields[f"value_{i}"] = forms.CharField(
-                label="Value",
-                required=False,
-                max_length=500,
-                initial=", ".join(value) if isinstance(value, list) else value,
-                help_text="For 'is one of', separate values with commas; for a "
-                "manager, their email or id.",
+            attribute_field = self.fields[f"attribute_{i}"]
+            assert isinstance(attribute_field, forms.ChoiceField)
+            attribute_field.choices = _attribute_choices()
+            attribute_field.initial = condition.get("attribute", "")
+            self.fields[f"operator_{i}"].initial = condition.get("operator", "")
+            self.fields[f"value_{i}"].initial = (
+                ", ".join(value) if isinstance(value, list) else value
             )
 
     def rule_rows(self) -> list[tuple[Any, Any, Any]]:

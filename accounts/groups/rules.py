@@ -107,8 +107,9 @@ def _validate_condition(node: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRule(f"Unknown attribute {name!r}: rules can test {choices}.")
     operator = node.get("operator", "is")
     if operator not in known[name].operators:
-        allowed = ", ".join(known[name].operators)
-        raise InvalidRule(f"{known[name].label} cannot use {operator!r}; use {allowed}.")
+        allowed = ", ".join(f"'{OPERATOR_LABELS[o]}'" for o in known[name].operators)
+        shown = OPERATOR_LABELS.get(operator, operator)
+        raise InvalidRule(f"{known[name].label} cannot use '{shown}': use {allowed}.")
     value = node.get("value")
     if operator == "in":
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
