@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.audit import record_setting_event, setting_changes
@@ -314,7 +315,7 @@ def _change_members(
         + [(pk, left, names.get(pk, ""), {"group": [group.name, None]}) for pk in remove],
         by=by,
     )
-    Group.objects.filter(pk=group.pk).update(version=F("version") + 1)
+    Group.objects.filter(pk=group.pk).update(version=F("version") + 1, updated_at=timezone.now())
     _publish([group.pk], "members")
     return change
 
@@ -372,6 +373,7 @@ __all__ = [
     "add_members",
     "create_group",
     "delete_group",
+    "lock_group",
     "recompute_group",
     "recompute_groups",
     "remove_members",
