@@ -145,6 +145,7 @@ def create_group(
     elif member_pks:
         _change_members(group, add=member_pks, remove=[], by=by)
     _publish([group.pk], "created")
+    group.refresh_from_db(fields=["version", "updated_at"])
     return group
 
 
@@ -213,6 +214,7 @@ def update_group(
     if group.is_rule_based:
         _recompute(group, person_ids=None, by=by)
     _publish([group.pk], "updated")
+    group.refresh_from_db(fields=["version", "updated_at"])
     return group
 
 
