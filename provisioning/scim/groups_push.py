@@ -143,7 +143,7 @@ class _Pass:
         batch = batch_size()
         if not link.remote_id:
             first = sorted(desired)[:batch]
-            body = {"displayName": group.name, "members": [desired[pk] for pk in first]}
+            body = {"displayName": group.name, "members": [{"value": desired[pk]} for pk in first]}
             created = self.send(
                 "POST",
                 "/Groups",

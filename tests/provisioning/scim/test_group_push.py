@@ -152,3 +152,24 @@ def test_a_deactivated_member_is_pushed_as_inactive(make_target, tenant, actor):
     assert remote_member_names(tenant, remote_groups(tenant)["Alumni"]) == ["ada@example.com"]
     assert Person.objects.get(pk=ada.pk).status == Person.Status.DEACTIVATED
     assert push.pending_links(target).count() == 0
+
+
+def test_dry_run_lists_group_requests_and_sends_nothing(make_target, tenant, actor):
+    ada = PersonFactory(email="ada@example.com")
+    target = make_target(tenant, push_groups=True)
+    enable(target, actor)
+    groups.create_group(name="Team", member_ids=[ada.pk], by=actor)
+    run = services.dry_run(target, by=actor)
+    group_requests = [r for r in run.report["requests"] if r["person"] == "group"]
+    ada_remote = next(u["id"] for u in remote_users(tenant))
+    assert group_requests == [
+        {
+            "method": "POST",
+            "path": "/Groups",
+            "body": {"displayName": "Team", "members": [{"value": ada_remote}]},
+            "person": "group",
+        }
+    ]
+    assert run.report["group_requests"] == 1
+    assert remote_groups(tenant) == {}
+    assert not ScimGroupLink.objects.exists()
