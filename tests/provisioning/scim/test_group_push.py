@@ -106,7 +106,7 @@ def test_a_conflict_adopts_the_remote_group_by_display_name(make_target, proxy, 
 
     name = f"g{uuid.uuid4().hex[:10]}"
     upstream = f"{scim_server}/{name}/v2"
-    ada, bob = PersonFactory(email="ada@example.com"), PersonFactory(email="bob@example.com")
+    ada, _bob = PersonFactory(email="ada@example.com"), PersonFactory(email="bob@example.com")
     target = make_target(proxy.url(name), push_groups=True)
     enable(target, actor)
     ScimTarget.objects.filter(pk=target.pk).update(is_enabled=True)
