@@ -102,15 +102,19 @@ def _validate_node(node: Any, *, depth: int, counter: list[int]) -> dict[str, An
 def _validate_condition(node: dict[str, Any]) -> dict[str, Any]:
     known = attributes()
     name = node.get("attribute")
-    if name not in known:
+    if not isinstance(name, str) or name not in known:
         choices = ", ".join(sorted(known))
         raise InvalidRule(f"Unknown attribute {name!r}: rules can test {choices}.")
     operator = node.get("operator", "is")
     if operator not in known[name].operators:
         allowed = ", ".join(f"'{OPERATOR_LABELS[o]}'" for o in known[name].operators)
-        shown = OPERATOR_LABELS.get(operator, operator)
-        raise InvalidRule(f"{known[name].label} cannot use '{shown}': use {allowed}.")
+        known_op = isinstance(operator, str) and operator in OPERATOR_LABELS
+        shown = f"'{OPERATOR_LABELS[operator]}'" if known_op else repr(operator)
+        raise InvalidRule(f"{known[name].label} cannot use {shown}: use {allowed}.")
     value = node.get("value")
+    if _has_nul(value) or _has_nul(operator):
+        # PostgreSQL's jsonb and text refuse NUL; no attribute can hold one.
+        raise InvalidRule("Values cannot contain the NUL character.")
     if operator == "in":
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             raise InvalidRule(f"{known[name].label} 'is one of' needs a list of values.")
@@ -135,6 +139,14 @@ def _validate_condition(node: dict[str, Any]) -> dict[str, Any]:
                     f"Unknown status {status!r}: use {', '.join(PersonStatus.values)}."
                 )
     return {"attribute": name, "operator": operator, "value": value}
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _person_id(value: Any, label: str) -> int:
