@@ -228,3 +228,45 @@ def describe_rule(rule: dict[str, Any]) -> str:
         value = ", ".join(c["value"]) if isinstance(c["value"], list) else c["value"]
         words.append(f"{label.lower()} {OPERATOR_LABELS[c['operator']]} {value}")
     return (" and " if rule.get("match", "all") == "all" else " or ").join(words)
+
+
+# Person columns ``matches`` reads (``start_date`` too when people have one).
+MATCH_FIELDS = ("pk", "full_name", "department", "location", "job_title", "status", "manager_id")
+
+
+def matches(rule: dict[str, Any], person: dict[str, Any]) -> bool:
+    """Tell whether ``person`` (a dict of MATCH_FIELDS) satisfies ``rule``, as ``rule_q`` would.
+
+    For rules without a reporting line (``uses_reporting_line``): it lets a
+    recompute of a few changed people evaluate every group in memory.
+    Text compares with SQL's UPPER semantics, as iexact and icontains do.
+    """
+    results = (
+        matches(c, person) if "conditions" in c else _condition_matches(c, person)
+        for c in rule.get("conditions", [])
+    )
+    if not rule.get("conditions"):
+        return False
+    return all(results) if rule.get("match", "all") == "all" else any(results)
+
+
+def _condition_matches(condition: dict[str, Any], person: dict[str, Any]) -> bool:
+    name, operator, value = condition["attribute"], condition["operator"], condition["value"]
+    if name == "manager":
+        return bool(person.get("manager_id") == value)
+    if name == "start_date":
+        current = person.get("start_date")
+        if current is None:
+            return False
+        wanted = datetime.date.fromisoformat(value)
+        return bool(current < wanted if operator == "before" else current > wanted)
+    if name == "status":
+        inside = person["status"] in (value if isinstance(value, list) else [value])
+        return not inside if operator == "is_not" else inside
+    text = (person.get(name) or "").upper()
+    if operator == "in":
+        return text in {v.upper() for v in value}
+    if operator == "contains":
+        return value.upper() in text
+    equal = text == value.upper()
+    return not equal if operator == "is_not" else equal

@@ -244,3 +244,48 @@ def test_account_manager_manages_groups(account_manager):
 
 def test_system_actor_may_recompute(admin_user):
     assert services.recompute_groups(by=SYSTEM) == {}
+
+
+RULES = [
+    {"conditions": [{"attribute": "department", "operator": "is", "value": "engineering"}]},
+    {"conditions": [{"attribute": "department", "operator": "is_not", "value": "Sales"}]},
+    {"conditions": [{"attribute": "location", "operator": "in", "value": ["paris", "Berlin"]}]},
+    {"conditions": [{"attribute": "job_title", "operator": "contains", "value": "ENG"}]},
+    {"conditions": [{"attribute": "status", "operator": "in", "value": ["active", "staged"]}]},
+    {"conditions": [{"attribute": "status", "operator": "is_not", "value": "deactivated"}]},
+    {
+        "match": "any",
+        "conditions": [
+            {"attribute": "department", "operator": "is", "value": "Sales"},
+            {
+                "match": "all",
+                "conditions": [
+                    {"attribute": "location", "operator": "is", "value": "London"},
+                    {"attribute": "job_title", "operator": "is_not", "value": "Engineer"},
+                ],
+            },
+        ],
+    },
+]
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_in_memory_matching_agrees_with_the_query(rule, admin_user):
+    from accounts.groups import rules
+
+    boss = PersonFactory(job_title="Engineer")
+    for i in range(12):
+        PersonFactory(
+            job_title=["Engineer", "Sales lead", "", "engineering manager"][i % 4],
+            status=[Person.Status.ACTIVE, Person.Status.STAGED, Person.Status.DEACTIVATED][i % 3],
+            manager=boss if i % 2 else None,
+        )
+    clean = rules.validate_rule(rule)
+    by_query = set(Person.objects.filter(rules.rule_q(clean)).values_list("pk", flat=True))
+    people = Person.objects.values(*rules.MATCH_FIELDS)
+    by_memory = {p["pk"] for p in people if rules.matches(clean, p)}
+    assert by_memory == by_query
+    manager_rule = rules.validate_rule({"conditions": [{"attribute": "manager", "value": boss.pk}]})
+    assert {p["pk"] for p in people if rules.matches(manager_rule, p)} == set(
+        Person.objects.filter(rules.rule_q(manager_rule)).values_list("pk", flat=True)
+    )
