@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from accounts import apis
 
@@ -29,5 +29,6 @@ urlpatterns = [
         name="person-reactivate",
     ),
     path("people/<int:person_id>/delete/", apis.PersonDeleteApi.as_view(), name="person-delete"),
+    path("", include("accounts.groups.api_urls")),
     path("audit-events/", apis.AuditEventListApi.as_view(), name="audit-event-list"),
 ]

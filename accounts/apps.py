@@ -13,7 +13,12 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import password_changed, password_reset, password_set
 
+        from accounts.groups import admin as _groups_admin  # noqa: F401  (registers it)
+        from accounts.groups.receivers import on_person_changed
         from accounts.invitations import receivers  # noqa: F401  (connects them)
+        from accounts.signals import person_changed
+
+        person_changed.connect(on_person_changed, dispatch_uid="accounts.groups.recompute")
 
         # allauth changes the password itself on its sign-in pages; the audit
         # trail still has to say that it happened and who did it.

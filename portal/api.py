@@ -35,6 +35,7 @@ from accounts.exceptions import (
     InvalidPerson,
     NotAllowed,
 )
+from accounts.groups.exceptions import MembersAreComputed, UnknownMembers
 from accounts.idempotency import (
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
@@ -60,6 +61,8 @@ DOMAIN_ERRORS: tuple[tuple[type[DomainError], int, str], ...] = (
     (FileTooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large"),
     (NotAllowed, status.HTTP_403_FORBIDDEN, "permission_denied"),
     (IllegalTransition, status.HTTP_409_CONFLICT, "illegal_transition"),
+    (UnknownMembers, status.HTTP_400_BAD_REQUEST, "unknown_members"),
+    (MembersAreComputed, status.HTTP_409_CONFLICT, "members_are_computed"),
     (CannotDeleteClaimed, status.HTTP_409_CONFLICT, "cannot_delete_claimed"),
     (IdempotencyKeyReused, status.HTTP_409_CONFLICT, "idempotency_key_reused"),
     (RequestInProgress, status.HTTP_409_CONFLICT, "request_in_progress"),

@@ -15,6 +15,7 @@ app.autodiscover_tasks(
     [
         "accounts",
         "accounts.invitations",
+        "accounts.groups",
         "provisioning.imports",
         "provisioning.idp",
         "provisioning.scim",
@@ -38,6 +39,12 @@ app.conf.beat_schedule = {
     "purge-idempotency-keys": {
         "task": "accounts.purge_idempotency_keys",
         "schedule": 3600.0,
+    },
+    # Every 15 minutes: recompute rule-based groups for everyone, catching
+    # a recompute whose message was lost; an up-to-date group is a no-op.
+    "recompute-groups": {
+        "task": "accounts.recompute_groups",
+        "schedule": 900.0,
     },
     # Every 10 minutes: fail import previews still being prepared after 30
     # minutes (their worker is gone), and delete uploaded files and unapplied

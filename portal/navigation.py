@@ -39,10 +39,9 @@ class Group:
 
 PEOPLE = "accounts.view_person"
 
-# Groups do not exist yet: when they do, fill this group's entries (e.g.
-# Entry("Groups", "groups", "admin:accounts_group_changelist",
-# "accounts.view_group")); an empty group is not shown.
-GROUPS = Group("Groups", ())
+GROUPS = Group(
+    "Groups", (Entry("Groups", "groups", "admin:accounts_group_changelist", "accounts.view_group"),)
+)
 
 NAVIGATION: tuple[Group, ...] = (
     Group("Dashboard", (Entry("Dashboard", "dashboard", "admin:index"),)),

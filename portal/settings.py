@@ -379,6 +379,8 @@ if PRODUCTION and not ROSTER_ENCRYPTION_KEY:
 SCIM_LEASE_SECONDS = env.int("SCIM_LEASE_SECONDS", default=60)
 # Push tasks a full sync starts, so that several workers share it.
 SCIM_PUSH_FANOUT = env.int("SCIM_PUSH_FANOUT", default=4)
+# Members per group PATCH sent to a SCIM target (docs/scim-outbound.md, Groups).
+ROSTER_SCIM_GROUP_BATCH = env.int("ROSTER_SCIM_GROUP_BATCH", default=1000)
 
 # --- PROVISIONING: SCIM SERVER -----------------------------------------------
 # Identity providers call /scim/v2/ with a token from a SCIM client.

@@ -7,7 +7,9 @@ class ProvisioningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts.groups.signals import groups_changed
         from accounts.signals import person_changed
-        from provisioning.scim.receivers import on_person_changed
+        from provisioning.scim.receivers import on_groups_changed, on_person_changed
 
         person_changed.connect(on_person_changed, dispatch_uid="provisioning.scim.push")
+        groups_changed.connect(on_groups_changed, dispatch_uid="provisioning.scim.push_groups")

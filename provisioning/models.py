@@ -10,6 +10,7 @@ depends on another through this module. Early migrations name
 from provisioning.fields import CompactJSONField
 from provisioning.idp.models import DirectorySnapshot, IdentitySource, SourceLink, SyncRun
 from provisioning.imports.models import ImportChunk, ImportJob, import_upload_path
+from provisioning.scim.group_models import ScimGroupLink
 from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
 from provisioning.scim_server.models import ScimClient, ScimUserState
 
@@ -20,6 +21,7 @@ __all__ = [
     "ImportChunk",
     "ImportJob",
     "ScimClient",
+    "ScimGroupLink",
     "ScimLink",
     "ScimRun",
     "ScimTarget",

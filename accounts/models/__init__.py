@@ -1,6 +1,7 @@
 """The models of accounts; import them from here (``from accounts.models import Person``).
 
 ``people`` (Person, AllowedDomain), ``audit`` (LifecycleEvent),
+``groups`` (Group, GroupMembership),
 ``invitations`` (Invitation, InvitationDelivery), ``organisation``
 (Organisation, the settings edited in the admin), ``api`` (ApiToken,
 IdempotencyKey) and ``base`` (TimeStampedModel, for every app).
@@ -9,6 +10,7 @@ IdempotencyKey) and ``base`` (TimeStampedModel, for every app).
 from accounts.models.api import ApiToken, IdempotencyKey
 from accounts.models.audit import LifecycleEvent
 from accounts.models.base import TimeStampedModel
+from accounts.models.groups import Group, GroupKind, GroupMembership, GroupSource
 from accounts.models.invitations import (
     DeliveryStatus,
     Invitation,
@@ -29,6 +31,10 @@ __all__ = [
     "AllowedDomain",
     "ApiToken",
     "DeliveryStatus",
+    "Group",
+    "GroupKind",
+    "GroupMembership",
+    "GroupSource",
     "IdempotencyKey",
     "Invitation",
     "InvitationDelivery",

@@ -27,6 +27,8 @@ class LifecycleEvent(models.Model):
         PAUSED = "paused", "Paused"
         RESUMED = "resumed", "Resumed"
         TOKEN_REVOKED = "token_revoked", "Token revoked"
+        JOINED_GROUP = "joined_group", "Joined group"
+        LEFT_GROUP = "left_group", "Left group"
 
     class SubjectKind(models.TextChoices):
         PERSON = "person", "Person"
@@ -36,6 +38,7 @@ class LifecycleEvent(models.Model):
         SCIM_CLIENT = "scim_client", "SCIM client"
         API_TOKEN = "api_token", "API token"
         ORGANISATION = "organisation", "Organisation settings"
+        GROUP = "group", "Group"
 
     class ActorKind(models.TextChoices):
         PERSON = "person", "Person"

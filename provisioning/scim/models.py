@@ -41,6 +41,10 @@ class ScimTarget(models.Model):
     scope_locations = models.JSONField(default=list, blank=True)
     scope_statuses = models.JSONField(default=list, blank=True)
     scope_sources = models.JSONField(default=list, blank=True)
+    # Groups pushed with their members (provisioning.scim.groups_push): none
+    # unless switched on; an empty list then means every group.
+    push_groups = models.BooleanField(default=False)
+    scope_groups = models.JSONField(default=list, blank=True)
     deactivation = models.CharField(
         max_length=10, choices=Deactivation.choices, default=Deactivation.PATCH
     )

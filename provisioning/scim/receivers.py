@@ -10,3 +10,8 @@ from provisioning.scim import services
 def on_person_changed(sender: Any, *, person_ids: list[int], action: str, **kwargs: Any) -> None:
     """Enqueue a SCIM push for the changed people (sent after commit; never raises)."""
     services.notify_people_changed(person_ids)
+
+
+def on_groups_changed(sender: Any, *, group_ids: list[int], action: str, **kwargs: Any) -> None:
+    """Enqueue a SCIM push of the changed groups (sent after commit; never raises)."""
+    services.notify_groups_changed(group_ids)

@@ -8,13 +8,16 @@ from django.core.cache import cache
 
 from provisioning.scim import services
 from provisioning.scim.client import ScimError
+from provisioning.scim.groups_push import push_groups
 
 
 @shared_task(name="provisioning.scim.push_target", ignore_result=True)
 def push_target_task(target_id: int, run_id: int | None = None) -> None:
-    """Push a target's pending links; re-enqueue itself when asked to come back later."""
+    """Push a target's pending links, then its groups (whose members must exist
+    first); re-enqueue itself when asked to come back later."""
     outcome = services.push_pending(target_id, run_id=run_id)
     if outcome.retry_in is None:
+        push_groups(target_id)
         return
     # Many change events during an outage must not turn into as many delayed
     # retries: one per target and wait is enough (the sweep is the backstop).

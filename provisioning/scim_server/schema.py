@@ -15,6 +15,7 @@ from provisioning.scim_server.meta_schemas import META_SCHEMAS
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -154,6 +155,41 @@ ENTERPRISE_ATTRIBUTES: list[dict[str, Any]] = [
     ),
 ]
 
+GROUP_ATTRIBUTES: list[dict[str, Any]] = [
+    _attr(
+        "displayName",
+        required=True,
+        uniqueness="server",
+        description="The group's name; unique, compared case-insensitively.",
+    ),
+    _attr(
+        "members",
+        type="complex",
+        multi=True,
+        description="The people in the group (Roster groups hold people only).",
+        sub=[
+            _attr(
+                "value",
+                mutability="immutable",
+                description="The id of a member's User resource.",
+            ),
+            _attr(
+                "$ref",
+                type="reference",
+                mutability="immutable",
+                reference_types=["User"],
+                description="The URI of the member's User resource.",
+            ),
+            _attr(
+                "type",
+                mutability="immutable",
+                canonical=["User"],
+                description="Always User.",
+            ),
+        ],
+    ),
+]
+
 # Attributes RFC 7643 defines that Roster accepts and drops.
 IGNORED: dict[str, set[str]] = {
     CORE: {
@@ -212,8 +248,15 @@ def schema_resources(base: str) -> list[dict[str, Any]]:
         "description": "Enterprise attributes of a person in Roster.",
         "attributes": ENTERPRISE_ATTRIBUTES,
     }
+    group = {
+        "schemas": [SCHEMA_SCHEMA],
+        "id": GROUP,
+        "name": "Group",
+        "description": "A group of people in Roster (a team or department).",
+        "attributes": GROUP_ATTRIBUTES,
+    }
     out = []
-    for schema in [user, enterprise, *META_SCHEMAS]:
+    for schema in [user, enterprise, group, *META_SCHEMAS]:
         item = dict(schema)
         item["meta"] = {"resourceType": "Schema", "location": f"{base}/Schemas/{item['id']}"}
         out.append(item)
@@ -221,18 +264,27 @@ def schema_resources(base: str) -> list[dict[str, Any]]:
 
 
 def resource_types(base: str) -> list[dict[str, Any]]:
-    """Return the resource types: only User (Roster has no SCIM Groups)."""
+    """Return the resource types: User and Group."""
     return [
         {
             "schemas": [RESOURCE_TYPE_SCHEMA],
             "id": "User",
             "name": "User",
             "endpoint": "/Users",
-            "description": "People in Roster. Groups are not served.",
+            "description": "People in Roster.",
             "schema": CORE,
             "schemaExtensions": [{"schema": ENTERPRISE, "required": False}],
             "meta": {"resourceType": "ResourceType", "location": f"{base}/ResourceTypes/User"},
-        }
+        },
+        {
+            "schemas": [RESOURCE_TYPE_SCHEMA],
+            "id": "Group",
+            "name": "Group",
+            "endpoint": "/Groups",
+            "description": "Groups of people in Roster.",
+            "schema": GROUP,
+            "meta": {"resourceType": "ResourceType", "location": f"{base}/ResourceTypes/Group"},
+        },
     ]
 
 

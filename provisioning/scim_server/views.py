@@ -188,7 +188,7 @@ def resource_type_view(request: HttpRequest, type_id: str) -> HttpResponse:
     for item in resource_types(_root(request)):
         if item["id"] == type_id:
             return scim_response(item)
-    raise not_found(f"No resource type {type_id}. Roster serves Users only.")
+    raise not_found(f"No resource type {type_id}. Roster serves Users and Groups.")
 
 
 # --- users ----------------------------------------------------------------------
@@ -300,6 +300,4 @@ def user_view(request: HttpRequest, person_id: str) -> HttpResponse:
 
 @scim_view()
 def not_found_view(request: HttpRequest, rest: str = "") -> HttpResponse:
-    if rest.split("/")[0].lower() == "groups":
-        raise not_found("Roster does not serve Groups over SCIM.")
     raise not_found(f"No SCIM endpoint at /{rest}.")

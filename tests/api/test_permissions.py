@@ -85,6 +85,12 @@ def _world(admin: Person) -> World:
     return World(staged, invited, active, deactivated, job, target, scim_run, source, sync_run)
 
 
+def _group() -> int:
+    from accounts.models import Group
+
+    return Group.objects.get_or_create(name="Matrix group")[0].pk
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -160,6 +166,37 @@ ENDPOINTS = [
         frozenset(PEOPLE_WRITERS),
         200,
         lambda w: {"person_id": w.staged.pk},
+    ),
+    Endpoint("group-list", "get", frozenset(ALL), 200),
+    Endpoint("group-detail", "get", frozenset(ALL), 200, lambda w: {"group_id": _group()}),
+    Endpoint("group-create", "post", frozenset(PEOPLE_WRITERS), 201, None, {"name": "New"}),
+    Endpoint(
+        "group-update",
+        "post",
+        frozenset(PEOPLE_WRITERS),
+        200,
+        lambda w: {"group_id": _group()},
+        {"description": "Changed"},
+    ),
+    Endpoint(
+        "group-delete", "post", frozenset(PEOPLE_WRITERS), 200, lambda w: {"group_id": _group()}
+    ),
+    Endpoint("group-member-list", "get", frozenset(ALL), 200, lambda w: {"group_id": _group()}),
+    Endpoint(
+        "group-members-add",
+        "post",
+        frozenset(PEOPLE_WRITERS),
+        200,
+        lambda w: {"group_id": _group()},
+        lambda: {"person_ids": [Person.objects.order_by("pk").values_list("pk", flat=True)[0]]},
+    ),
+    Endpoint(
+        "group-members-remove",
+        "post",
+        frozenset(PEOPLE_WRITERS),
+        200,
+        lambda w: {"group_id": _group()},
+        {"person_ids": [1]},
     ),
     Endpoint("audit-event-list", "get", frozenset(ALL), 200),
     Endpoint("import-list", "get", frozenset(ALL), 200),

@@ -53,6 +53,13 @@ class ScimTargetForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked means every source.",
     )
+    scope_groups = forms.ModelMultipleChoiceField(
+        queryset=ScimTarget._meta.apps.get_model("accounts", "Group").objects.order_by("name"),
+        required=False,
+        label="Groups to push",
+        help_text="With “Push groups” ticked: the groups this target receives, with "
+        "their members. None selected means every group.",
+    )
     attribute_mapping = forms.JSONField(
         required=False,
         help_text=format_html(
@@ -74,6 +81,8 @@ class ScimTargetForm(forms.ModelForm):
             "oauth_client_secret",
             "oauth_scope",
             *SCOPES,
+            "push_groups",
+            "scope_groups",
             "deactivation",
             "rate_limit",
             "pause_after_failures",
@@ -85,6 +94,7 @@ class ScimTargetForm(forms.ModelForm):
         if self.instance.pk:
             for name in ("scope_departments", "scope_locations"):
                 self.initial[name] = ", ".join(getattr(self.instance, name) or [])
+            self.initial["scope_groups"] = list(self.instance.scope_groups or [])
 
     def _split(self, name: str) -> list[str]:
         raw = self.cleaned_data.get(name) or ""
@@ -95,6 +105,9 @@ class ScimTargetForm(forms.ModelForm):
 
     def clean_scope_locations(self) -> list[str]:
         return self._split("scope_locations")
+
+    def clean_scope_groups(self) -> list[int]:
+        return sorted(g.pk for g in self.cleaned_data.get("scope_groups") or [])
 
     def clean_attribute_mapping(self) -> dict[str, str]:
         return self.cleaned_data.get("attribute_mapping") or {}

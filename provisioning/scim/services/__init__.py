@@ -17,7 +17,11 @@ from provisioning.scim.push import (
     reconcile_target,
     sync_target,
 )
-from provisioning.scim.services.enqueue import enqueue_pending_pushes, notify_people_changed
+from provisioning.scim.services.enqueue import (
+    enqueue_pending_pushes,
+    notify_groups_changed,
+    notify_people_changed,
+)
 from provisioning.scim.services.runs import (
     dry_run,
     run_reconcile_now,
@@ -54,6 +58,7 @@ __all__ = [
     "dry_run",
     "enable_target",
     "enqueue_pending_pushes",
+    "notify_groups_changed",
     "notify_people_changed",
     "pause_target",
     "pending_links",

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.jobs import task
+from provisioning.scim.groups_push import has_pending_groups
 from provisioning.scim.models import ScimTarget
 from provisioning.scim.push import ensure_links, pending_links
 
@@ -57,6 +58,14 @@ def notify_people_changed(person_ids: list[int]) -> int:
     return sum(_send(pk) for pk in _active_targets())
 
 
+def notify_groups_changed(group_ids: list[int]) -> int:
+    """Enqueue a push to every active target that receives groups; return how many."""
+    if not group_ids:
+        return 0
+    targets = ScimTarget.objects.filter(pk__in=list(_active_targets()), push_groups=True)
+    return sum(_send(pk) for pk in targets.values_list("pk", flat=True))
+
+
 def enqueue_pending_pushes() -> list[int]:
     """Sweep: enqueue a push for every active target with pending links; return their ids."""
     now = timezone.now()
@@ -65,6 +74,7 @@ def enqueue_pending_pushes() -> list[int]:
         if target.backoff_until and target.backoff_until > now:
             continue
         ensure_links(target)
-        if pending_links(target).exists() and _send(target.pk):
+        pending = pending_links(target).exists() or has_pending_groups(target)
+        if pending and _send(target.pk):
             queued.append(target.pk)
     return queued

@@ -16,8 +16,10 @@ from accounts.jobs import task
 from accounts.services import require
 from provisioning.scim.client import ScimError
 from provisioning.scim.exceptions import ScimTargetUnavailable
+from provisioning.scim.groups_push import push_groups
 from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
 from provisioning.scim.push import plan_requests, push_pending, reconcile_target, sync_target
+from provisioning.scim.push.build import REPORT_LIMIT
 from provisioning.scim.services.targets import Actorish
 
 
@@ -74,6 +76,18 @@ def dry_run(target: ScimTarget, *, by: Actorish) -> ScimRun:
     # Dry runs belong with the actions they preview: read-only roles get neither.
     require(by, "provisioning.change_scimtarget")
     plan = plan_requests(target)
+    # Groups follow the people they contain: listed after them, members that
+    # are not on the target yet counted as waiting.
+    group_plan = push_groups(target.pk, dry_run=True)
+    plan["requests"] = (
+        plan["requests"]
+        + [{**r, "person": "group"} for r in group_plan.planned][
+            : max(0, REPORT_LIMIT - len(plan["requests"]))
+        ]
+    )
+    plan["group_requests"] = len(group_plan.planned)
+    plan["group_members_waiting"] = group_plan.waiting_members
+    plan["total"] += len(group_plan.planned)
     # Counted as the push would count them, person by person; the requests
     # it would send are a separate figure.
     return ScimRun.objects.create(

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from accounts.actors import Actor
 from accounts.audit import CHANGED, record_setting_event, setting_changes
-from accounts.models import LifecycleEvent, Person
+from accounts.models import Group, LifecycleEvent, Person
 from accounts.services import require
 from provisioning.scim import mapping
 from provisioning.scim.exceptions import InvalidTarget
@@ -33,6 +33,8 @@ EDITABLE = (
     "scope_locations",
     "scope_statuses",
     "scope_sources",
+    "push_groups",
+    "scope_groups",
     "deactivation",
     "rate_limit",
     "attribute_mapping",
@@ -73,6 +75,20 @@ def _validate(values: dict[str, Any]) -> None:
     bad_source = set(values.get("scope_sources") or []) - set(Person.Source.values)
     if bad_source:
         errors["scope_sources"] = f"Unknown source: {', '.join(sorted(bad_source))}."
+    groups = values.get("scope_groups")
+    if groups is not None:
+        if not isinstance(groups, list) or not all(
+            isinstance(g, int) and not isinstance(g, bool) for g in groups
+        ):
+            errors["scope_groups"] = "Groups to push are a list of group ids."
+        else:
+            missing = set(groups) - set(
+                Group.objects.filter(pk__in=groups).values_list("pk", flat=True)
+            )
+            if missing:
+                errors["scope_groups"] = (
+                    f"No group with id {', '.join(str(g) for g in sorted(missing))}."
+                )
     if "attribute_mapping" in values:
         problems = mapping.mapping_errors(values["attribute_mapping"] or {})
         if problems:
@@ -189,6 +205,8 @@ def update_target(
         "deactivation",
     } & set(fields):
         ScimLink.objects.filter(target=target).update(synced_version=0)
+        enqueue_push_on_commit(target)
+    if {"push_groups", "scope_groups"} & set(fields):
         enqueue_push_on_commit(target)
     return target
 

@@ -26,7 +26,7 @@ ENDPOINTS = [
     ("put", "Users/{id}", new_user("kept@example.com"), 200),
     ("patch", "Users/{id}", patch_op({"op": "replace", "path": "title", "value": "CTO"}), 200),
     ("delete", "Users/{id}", None, 204),
-    ("get", "Groups", None, 404),
+    ("get", "Groups", None, 200),
 ]
 
 

@@ -48,6 +48,12 @@ def test_scim2_tester_finds_no_failure_when_delete_deletes(settings, issued):
 
     assert _failures(results) == []
     assert sum(r.status == Status.SUCCESS for r in results) >= 60
+    # Groups are checked too: create, get, list, search, PATCH add/replace/remove, PUT, DELETE.
+    group_checks = {r.title for r in results if r.resource_type == "Group"}
+    assert sum(r.status == Status.SUCCESS and r.resource_type == "Group" for r in results) >= 15
+    assert {"object_creation", "object_query", "object_replacement", "object_deletion"} <= (
+        group_checks
+    )
 
 
 def test_scim2_tester_finds_no_failure_when_delete_deactivates(issued):

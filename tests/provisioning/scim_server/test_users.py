@@ -396,15 +396,15 @@ def test_methods_other_than_get_on_discovery_are_405(scim):
     assert response.json()["status"] == "405"
 
 
-def test_discovery_says_groups_and_bulk_are_not_served(scim):
+def test_discovery_lists_groups_and_says_bulk_is_not_served(scim):
     config = scim.get("ServiceProviderConfig").json()
     types = scim.get("ResourceTypes").json()
 
     assert config["bulk"]["supported"] is False
     assert config["etag"]["supported"] is True
     assert config["filter"] == {"supported": True, "maxResults": 200}
-    assert [t["id"] for t in types["Resources"]] == ["User"]
-    assert scim.get("Groups").status_code == 404
+    assert [t["id"] for t in types["Resources"]] == ["User", "Group"]
+    assert scim.get("Groups").status_code == 200
 
 
 def test_a_client_with_auto_invite_invites_the_people_it_creates(
