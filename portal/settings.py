@@ -337,6 +337,9 @@ SPECTACULAR_SETTINGS = {
         "ScimRunStatusEnum": "provisioning.scim.models.ScimRun.Status",
         "SyncRunStatusEnum": "provisioning.idp.models.SyncRun.Status",
         "IdentitySourceStatusEnum": "provisioning.idp.models.IdentitySource.Status",
+        "GroupKindEnum": "accounts.models.Group.Kind",
+        "IdentitySourceKindEnum": "provisioning.idp.models.IdentitySource.Kind",
+        "ScimRunKindEnum": "provisioning.scim.models.ScimRun.Kind",
     },
 }
 # Requests per API token, and per person signed in with a browser session
