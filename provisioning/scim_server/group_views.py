@@ -8,10 +8,17 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from provisioning.scim_server import groups
-from provisioning.scim_server.errors import invalid_value
 from provisioning.scim_server.root_search import search_request
-from provisioning.scim_server.schema import LIST_RESPONSE
-from provisioning.scim_server.views import _body, _csv, _int, _names, scim_response, scim_view
+from provisioning.scim_server.views import (
+    _body,
+    _csv,
+    _int,
+    _names,
+    checked_filter,
+    list_response,
+    scim_response,
+    scim_view,
+)
 
 
 def _bases(request: HttpRequest) -> tuple[str, str]:
@@ -52,10 +59,8 @@ def _search(
     attributes: list[str] | None,
     excluded: list[str] | None,
 ) -> HttpResponse:
-    if filter_text is not None and not isinstance(filter_text, str):
-        raise invalid_value("filter must be a string.")
     page = groups.search_groups(
-        filter_text=filter_text or None,
+        filter_text=checked_filter(filter_text),
         start_index=_int(start_index, "startIndex", 1) or 1,
         count=_int(count, "count", None),
     )
@@ -71,15 +76,7 @@ def _search(
         )
         for g in page.groups
     ]
-    return scim_response(
-        {
-            "schemas": [LIST_RESPONSE],
-            "totalResults": page.total,
-            "startIndex": page.start_index,
-            "itemsPerPage": len(resources),
-            "Resources": resources,
-        }
-    )
+    return scim_response(list_response(resources, total=page.total, start_index=page.start_index))
 
 
 @scim_view("GET", "POST")

@@ -18,8 +18,15 @@ from provisioning.scim_server.errors import ScimError, invalid_value
 from provisioning.scim_server.filters import resolve_path
 from provisioning.scim_server.mapping import person_to_doc
 from provisioning.scim_server.projection import project
-from provisioning.scim_server.schema import DEFAULT_COUNT, LIST_RESPONSE, MAX_RESULTS
-from provisioning.scim_server.views import _body, _int, _names, scim_response, scim_view
+from provisioning.scim_server.schema import DEFAULT_COUNT, MAX_RESULTS
+from provisioning.scim_server.views import (
+    _body,
+    _int,
+    _names,
+    list_response,
+    scim_response,
+    scim_view,
+)
 
 
 def search_request(body: Any) -> dict[str, Any]:
@@ -115,11 +122,5 @@ def root_search_view(request: HttpRequest) -> HttpResponse:
             for g in group_page.groups
         ]
     return scim_response(
-        {
-            "schemas": [LIST_RESPONSE],
-            "totalResults": users_total + groups_total,
-            "startIndex": start,
-            "itemsPerPage": len(resources),
-            "Resources": resources,
-        }
+        list_response(resources, total=users_total + groups_total, start_index=start)
     )

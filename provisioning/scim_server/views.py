@@ -155,19 +155,32 @@ def service_provider_config_view(request: HttpRequest) -> HttpResponse:
     return scim_response(service_provider_config(_root(request)))
 
 
-def _list(resources: list[dict[str, Any]]) -> dict[str, Any]:
+def list_response(
+    resources: list[dict[str, Any]], *, total: int | None = None, start_index: int = 1
+) -> dict[str, Any]:
+    """A ListResponse of one page of ``resources`` (the whole list unless ``total`` says more)."""
     return {
         "schemas": [LIST_RESPONSE],
-        "totalResults": len(resources),
-        "startIndex": 1,
+        "totalResults": len(resources) if total is None else total,
+        "startIndex": start_index,
         "itemsPerPage": len(resources),
         "Resources": resources,
     }
 
 
+def checked_filter(filter_text: Any) -> str | None:
+    """Return the ``filter`` parameter, or None when absent; refuse what no search can use."""
+    if filter_text is not None and not isinstance(filter_text, str):
+        raise invalid_value("filter must be a string.")
+    if filter_text and "\x00" in filter_text:
+        # PostgreSQL refuses NUL in text; no stored value can hold one.
+        raise invalid_filter("A filter cannot contain the NUL character.")
+    return filter_text or None
+
+
 @scim_view("GET")
 def schemas_view(request: HttpRequest) -> HttpResponse:
-    return scim_response(_list(schema_resources(_root(request))))
+    return scim_response(list_response(schema_resources(_root(request))))
 
 
 @scim_view("GET")
@@ -180,7 +193,7 @@ def schema_view(request: HttpRequest, schema_id: str) -> HttpResponse:
 
 @scim_view("GET")
 def resource_types_view(request: HttpRequest) -> HttpResponse:
-    return scim_response(_list(resource_types(_root(request))))
+    return scim_response(list_response(resource_types(_root(request))))
 
 
 @scim_view("GET")
@@ -203,13 +216,8 @@ def _search(
     attributes: list[str] | None,
     excluded: list[str] | None,
 ) -> HttpResponse:
-    if filter_text is not None and not isinstance(filter_text, str):
-        raise invalid_value("filter must be a string.")
-    if filter_text and "\x00" in filter_text:
-        # PostgreSQL refuses NUL in text; no stored value can hold one.
-        raise invalid_filter("A filter cannot contain the NUL character.")
     page = services.search_people(
-        filter_text=filter_text or None,
+        filter_text=checked_filter(filter_text),
         start_index=_int(start_index, "startIndex", 1) or 1,
         count=_int(count, "count", None),
     )
@@ -218,15 +226,7 @@ def _search(
         project(person_to_doc(person, base), attributes=attributes, excluded=excluded)
         for person in page.people
     ]
-    return scim_response(
-        {
-            "schemas": [LIST_RESPONSE],
-            "totalResults": page.total,
-            "startIndex": page.start_index,
-            "itemsPerPage": len(resources),
-            "Resources": resources,
-        }
-    )
+    return scim_response(list_response(resources, total=page.total, start_index=page.start_index))
 
 
 @scim_view("GET", "POST")

@@ -82,6 +82,8 @@ def test_filters_by_display_name_external_id_and_member(scim, admin_user):
     assert found('displayName eq "nobody"') == []
     bad = scim.get("Groups", filter='colour eq "red"')
     assert (bad.status_code, bad.json()["scimType"]) == (400, "invalidFilter")
+    nul = scim.get("Groups", filter='displayName eq "a\u0000b"')
+    assert (nul.status_code, nul.json()["scimType"]) == (400, "invalidFilter")
 
 
 def test_excluded_attributes_members_leaves_them_out(scim, admin_user):
