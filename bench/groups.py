@@ -22,51 +22,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
+from scim_bench_support import free_port, recreate_database, start_scim_server
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DB_NAME = "roster_bench_groups"
 DEPARTMENTS = [f"Department {i:03d}" for i in range(100)]
 LOCATIONS = [f"Site {i:02d}" for i in range(20)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def recreate_database(admin_url: str) -> str:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return admin_url.rsplit("/", 1)[0] + f"/{DB_NAME}"
-
-
-def start_server(port: int) -> subprocess.Popen:
-    import httpx
-
-    exe = Path(sys.executable).with_name("scim2-server")
-    proc = subprocess.Popen(
-        [str(exe), "--hostname", "127.0.0.1", "--port", str(port), "--dynamic-tenants"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(200):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/ping/v2/ServiceProviderConfig", timeout=0.5)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise SystemExit("scim2-server did not start")
 
 
 def create_remote_users(url: str, emails: list[str]) -> dict[str, str]:
@@ -114,7 +81,7 @@ def main() -> None:
     )
     os.environ.update(
         {
-            "DATABASE_URL": recreate_database(admin_url),
+            "DATABASE_URL": recreate_database(admin_url, DB_NAME),
             "ROSTER_VAR_DIR": tempfile.mkdtemp(prefix="groups-bench-"),
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             "LOG_LEVEL": "WARNING",
@@ -178,7 +145,7 @@ def main() -> None:
     moved = sum(len(c.added) + len(c.removed) for c in changes.values())
 
     port = free_port()
-    server = start_server(port)
+    server = start_scim_server(port)
     try:
         url = f"http://127.0.0.1:{port}/g{uuid.uuid4().hex[:8]}/v2"
         members = list(Person.objects.order_by("pk")[: args.members])

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,41 +30,10 @@ import time
 import uuid
 from pathlib import Path
 
+from scim_bench_support import free_port, recreate_database, start_scim_server
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DB_NAME = "roster_bench_scim"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def recreate_database(admin_url: str) -> str:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return admin_url.rsplit("/", 1)[0] + f"/{DB_NAME}"
-
-
-def start_server(port: int) -> subprocess.Popen:
-    exe = Path(sys.executable).with_name("scim2-server")
-    proc = subprocess.Popen(
-        [str(exe), "--hostname", "127.0.0.1", "--port", str(port), "--dynamic-tenants"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import httpx
-
-    for _ in range(200):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/ping/v2/ServiceProviderConfig", timeout=0.5)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise SystemExit("scim2-server did not start")
 
 
 def remote_names(url: str) -> list[str]:
@@ -156,7 +124,7 @@ def main() -> None:
     )
     broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
     queue = f"scim-bench-{uuid.uuid4().hex[:8]}"
-    db_url = recreate_database(admin_url)
+    db_url = recreate_database(admin_url, DB_NAME)
     var_dir = tempfile.mkdtemp(prefix="scim-bench-")
     env = {
         **os.environ,
@@ -208,7 +176,7 @@ def main() -> None:
     Person.objects.update(password=password)
 
     port = free_port()
-    server = start_server(port)
+    server = start_scim_server(port)
     procs: list[subprocess.Popen] = []
     try:
         tenant = f"http://127.0.0.1:{port}/roster/v2"
