@@ -5,6 +5,11 @@ and carry ``@pytest.mark.browser``. Every ``page`` fails its test if the page
 logged a console error or threw an uncaught exception (a failed load, a 404
 of any asset, a script error); nothing is ignored. A test that means to load
 an error page (a 403, a 404) says so with ``page.expect_console_errors(...)``.
+
+Pages open on a desktop (1440×900) unless a test asks for a phone
+(390×844, touch): ``@pytest.mark.parametrize("page", VIEWPORT_NAMES,
+indirect=True)`` runs it on both, ``indirect=["page"]`` with ``["phone"]``
+on the phone only.
 """
 
 from __future__ import annotations
@@ -30,6 +35,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+VIEWPORTS: dict[str, dict[str, object]] = {
+    "desktop": {"viewport": {"width": 1440, "height": 900}},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 3,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
+VIEWPORT_NAMES = list(VIEWPORTS)
+
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
@@ -44,8 +60,8 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def page(browser, request) -> Iterator[object]:
+    context = browser.new_context(**VIEWPORTS[getattr(request, "param", "desktop")])
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []
