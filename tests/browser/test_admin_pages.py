@@ -79,7 +79,7 @@ def test_menu_lists_the_tasks_in_order_and_the_search_jumps_to_a_person(page, li
 
 
 @pytest.mark.parametrize("page", VIEWPORT_NAMES, indirect=True)
-def test_organisation_page_saves_the_name_that_invitations_and_the_audit_log_use(page, live_server):
+def test_organisation_page_saves_name_and_time_zone_and_audits_the_change(page, live_server):
     PersonFactory(admin=True, email="admin@example.com", department="IT")
     _sign_in(page, live_server, "admin@example.com", "/admin/accounts/organisation/")
     _no_page_scroll(page)
