@@ -45,8 +45,8 @@ class ReportingLine:
 
 def _chain_sql(table: str) -> str:
     # One recursive query walks up the chain (the table name is the model's
-    # own, never input). The depth bound ends it even
-    # when managers form a cycle; the cycle itself is found in Python.
+    # own, never input). The depth bound ends it even when managers form a
+    # cycle; the cycle itself is found in Python.
     return f"""
         WITH RECURSIVE chain(id, depth) AS (
             SELECT manager_id, 1 FROM {table} WHERE id = %s AND manager_id IS NOT NULL
