@@ -130,9 +130,11 @@ class TimelineEntry:
 
 def _label(name: str) -> str:
     try:
-        return capfirst(str(Person._meta.get_field(name).verbose_name))
+        field = Person._meta.get_field(name)
     except FieldDoesNotExist:
-        return capfirst(name.replace("_", " "))
+        field = None
+    verbose = getattr(field, "verbose_name", None) or name.replace("_", " ")
+    return capfirst(str(verbose))
 
 
 def _changes(raw: Any) -> list[FieldChange]:

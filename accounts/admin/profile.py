@@ -22,7 +22,7 @@ TIMELINE_PAGE_PARAM = "timeline_page"
 
 # Unfold's label colours for each status; the badge always says the status
 # in words too.
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     Person.Status.STAGED: "info",
     Person.Status.INVITED: "warning",
     Person.Status.ACTIVE: "success",
