@@ -14,6 +14,14 @@ from tests.factories import PersonFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NO_PAGE_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
+# Visible form fields with no accessible name (no label, aria-label or title).
+UNLABELLED_FIELDS = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea')].filter(e => {
+        const box = e.getBoundingClientRect();
+        if (!box.width && !box.height) return false;
+        if ([...(e.labels || [])].some(l => l.textContent.trim())) return false;
+        return !(e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.title);
+    }).map(e => e.name || e.id)"""
 
 
 def _sign_in(page, live_server, email: str, path: str) -> None:
@@ -41,6 +49,7 @@ def test_people_list_finds_a_person_without_scrolling_the_page_sideways(page, li
 
     _sign_in(page, live_server, "admin@example.com", "/admin/accounts/person/")
     assert page.evaluate(NO_PAGE_SCROLL)
+    assert page.evaluate(UNLABELLED_FIELDS) == []
     search = page.get_by_label("Search people")
     search.fill("Lovelace")
     search.press("Enter")
@@ -78,6 +87,13 @@ def test_profile_shows_header_reporting_line_and_the_timeline_of_an_edit(page, l
     assert page.locator("#profile-department").inner_text() == "Research"
     assert header.get_by_role("link", name="Deactivate").is_visible()
     assert page.evaluate(NO_PAGE_SCROLL)
+    assert page.evaluate(UNLABELLED_FIELDS) == []
+    # Keyboard focus on a section link is visible.
+    nav_link = page.locator(".profile-nav a").first
+    nav_link.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")
+    assert nav_link.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
 
     # The section navigation reaches the reporting line.
     page.locator(".profile-nav").get_by_role("link", name="Reporting line").click()
