@@ -67,7 +67,7 @@ def test_menu_lists_the_tasks_in_order_and_the_search_jumps_to_a_person(page, li
 
     if page.viewport_size["width"] < 1024:
         page.get_by_role("button", name="Close the menu").click()
-    page.get_by_role("button", name="Search people and pages").click()
+    page.get_by_role("button", name="Find people or pages").click()
     box = page.locator("#search-input-command")
     box.press_sequentially("hopper")
     result = page.locator("#command-results-list a", has_text="Grace Hopper")
