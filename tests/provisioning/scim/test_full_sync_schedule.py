@@ -32,7 +32,9 @@ def _paris(settings):
 
 
 def beat_entry(target: ScimTarget) -> PeriodicTask:
-    return PeriodicTask.objects.get(args=json.dumps([target.pk]), task="provisioning.scim.full_sync")
+    return PeriodicTask.objects.get(
+        args=json.dumps([target.pk]), task="provisioning.scim.full_sync"
+    )
 
 
 def cron(task: PeriodicTask) -> tuple[str, str, str, str]:
