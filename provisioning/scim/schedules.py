@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.organisation import current_organisation
@@ -83,6 +84,17 @@ def schedule_full_sync(target: ScimTarget) -> Any:
         ScimTarget.objects.filter(pk=target.pk).update(full_sync_task=task)
         target.full_sync_task = task
     return task
+
+
+def reschedule_all() -> int:
+    """Bring every scheduled target's entry in step (after a change of zone); return how many."""
+    targets = ScimTarget.objects.exclude(full_sync=ScimTarget.FullSync.NEVER)
+    count = 0
+    with transaction.atomic():
+        for target in targets.select_for_update():
+            schedule_full_sync(target)
+            count += 1
+    return count
 
 
 def remove_full_sync(target: ScimTarget) -> None:

@@ -12,6 +12,7 @@ from celery import current_app
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
+from accounts import services as people
 from accounts.exceptions import NotAllowed
 from accounts.models import LifecycleEvent
 from provisioning.scim import services
@@ -235,3 +236,23 @@ def test_the_scheduled_task_does_nothing_for_a_paused_or_unscheduled_target(
     current_app.tasks[entry.task](target.pk)
     assert not ScimRun.objects.filter(kind="sync").exists()
     assert remote_users(tenant) == []
+
+
+def test_a_new_organisation_time_zone_moves_the_schedules(
+    admin_user, django_capture_on_commit_callbacks
+):
+    daily = services.create_target(
+        name="Zoom", base_url="https://zoom.example/v2", by=admin_user, full_sync="daily"
+    )
+    never = services.create_target(name="Slack", base_url="https://slack.example/v2", by=admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        people.update_organisation(
+            by=admin_user,
+            name="Acme",
+            time_zone="America/New_York",
+            phone_region="US",
+            invite_expiry_days=7,
+            reminder_days="3",
+        )
+    assert cron(beat_entry(daily)) == ("0", "3", "*", "America/New_York")
+    assert not PeriodicTask.objects.filter(args=json.dumps([never.pk])).exists()
