@@ -6,8 +6,10 @@ request stays well under ``bulk.maxPayloadSize`` (a target that states a
 payload limit for Bulk is unlikely to take a larger PATCH) and carries no
 more members than ``bulk.maxOperations``, within ``ROSTER_SCIM_GROUP_BATCH``.
 A target that answers 413 Payload Too Large (or says the request has too
-many members or operations) halves the size it is sent; the size that
-worked is kept on the target for later passes.
+many members or operations) is sent the same changes again, half as many at
+a time; the size it then accepted is kept on the target for later passes.
+A refusal that persists down to one member was about something else: it is
+reported as it is, and nothing is remembered.
 """
 
 from __future__ import annotations
@@ -81,16 +83,9 @@ def is_too_large(exc: ScimError) -> bool:
     return exc.status == 400 and bool(_TOO_MANY.search(exc.message))
 
 
-def learn_smaller(target: ScimTarget, refused: int) -> int | None:
-    """Halve the size after ``refused`` members were too many; return it, or None at 1.
-
-    Kept on the target (never raised by a later, smaller refusal's race).
-    """
-    if refused <= 1:
-        return None
-    size = refused // 2
+def remember_batch(target: ScimTarget, size: int) -> None:
+    """Keep ``size`` as the most members the target accepts (only ever lowered)."""
     ScimTarget.objects.filter(pk=target.pk).exclude(group_batch_learned__lte=size).update(
         group_batch_learned=size
     )
     target.group_batch_learned = min(size, target.group_batch_learned or size)
-    return size

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import Group, GroupMembership
 from provisioning.scim.client import Conflict, NotFound, ScimClient, ScimError
 from provisioning.scim.client import groups as remote
-from provisioning.scim.group_batch import effective_batch, is_too_large, learn_smaller
+from provisioning.scim.group_batch import effective_batch, is_too_large, remember_batch
 from provisioning.scim.group_models import ScimGroupLink
 from provisioning.scim.models import ScimLink, ScimTarget
 from provisioning.scim.push.connect import client_for
@@ -95,6 +95,7 @@ class _Pass:
     def __init__(self, target: ScimTarget, client: ScimClient | None, outcome: GroupPushOutcome):
         self.target, self.client, self.outcome = target, client, outcome
         self.batch = effective_batch(target)
+        self.shrunk = False
 
     def c(self) -> ScimClient:
         assert self.client is not None
@@ -135,14 +136,20 @@ class _Pass:
 
     def smaller(self, exc: ScimError, sent: int) -> bool:
         """After a refusal of ``sent`` members, halve the batch; False if that cannot help."""
-        if self.client is None or not is_too_large(exc):
+        if self.client is None or not is_too_large(exc) or sent <= 1:
             return False
-        size = learn_smaller(self.target, sent)
-        if size is None:
-            return False
-        logger.info("%s refused %d members in one request; sending %d.", self.target, sent, size)
-        self.batch = size
+        self.batch = sent // 2
+        self.shrunk = True
+        logger.info(
+            "%s refused %d members in one request; trying %d.", self.target, sent, sent // 2
+        )
         return True
+
+    def accepted(self) -> None:
+        """Remember a halved batch once the target accepted a request of that size."""
+        if self.shrunk:
+            remember_batch(self.target, self.batch)
+            self.shrunk = False
 
     def create(self, link: ScimGroupLink, group: Group, desired: dict[int, str]) -> set[int]:
         """POST the group with its first batch of members; return the members sent."""
@@ -166,6 +173,7 @@ class _Pass:
                 if not self.smaller(exc, len(first)):
                     raise
                 continue
+            self.accepted()
             link.remote_id = created
             return set(first)
 
@@ -173,7 +181,7 @@ class _Pass:
         version = group.version
         desired, waiting = _desired(self.target, group)
         confirmed = {int(pk) for pk in link.members}
-        self.batch = effective_batch(self.target)
+        self.batch, self.shrunk = effective_batch(self.target), False
         if not link.remote_id:
             confirmed = self.create(link, group, desired)
             self.outcome.created += 1
@@ -217,6 +225,7 @@ class _Pass:
                     if not self.smaller(exc, len(take_add) + len(take_remove)):
                         raise
                     continue
+                self.accepted()
             add, remove = add[len(take_add) :], remove[len(take_remove) :]
             confirmed = (confirmed | set(take_add)) - set(take_remove)
             self._save(link, confirmed)

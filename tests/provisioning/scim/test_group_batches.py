@@ -173,3 +173,24 @@ def test_changing_members_per_request_forgets_the_learnt_size(admin_user):
     target.refresh_from_db()
     assert (target.group_batch_size, target.group_batch_learned) == (80, None)
     assert effective_batch(target) == 80
+
+
+def test_a_refusal_that_persists_down_to_one_member_is_reported_and_not_remembered(
+    make_target, proxy, actor
+):
+    url = proxy.url(f"d{uuid.uuid4().hex[:10]}")
+    members = [PersonFactory() for _ in range(5)]
+    target = enabled(make_target(url, push_groups=True), actor)
+    groups.create_group(name="Odd", member_ids=[p.pk for p in members], by=actor)
+    proxy.member_limit, proxy.member_limit_status = 0, 400
+    proxy.seen.clear()
+
+    outcome = push_groups(target.pk)
+
+    assert group_requests(proxy) == [("POST", 400)] * 3  # 5, 2, then 1 member
+    assert (outcome.created, outcome.failed) == (0, 1)
+    target.refresh_from_db()
+    assert target.group_batch_learned is None
+    link = ScimGroupLink.objects.get(target=target)
+    assert "Too many members: at most 0." in link.last_error
+    assert link.remote_id is None
