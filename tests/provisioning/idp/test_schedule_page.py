@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import LifecycleEvent
+from provisioning.health import list_identity_provider_health
 from provisioning.idp import services as idp_services
 from provisioning.idp.models import IdentitySource, SyncRun
 from tests.provisioning.idp.test_secret_hosts import entra_form
@@ -166,3 +167,15 @@ def test_other_roles_cannot_change_the_schedule(client, admin_user, role, reques
     source.refresh_from_db()
     assert (task.enabled, source.is_enabled) == (True, True)
     assert audit_rows(source) == []
+
+
+def test_the_dashboard_counts_a_connected_manual_only_source_as_fine(admin_user):
+    source = confirmed(connect(admin_user))
+    IdentitySource.objects.filter(pk=source.pk).update(status=IdentitySource.Status.CONNECTED)
+    idp_services.update_source(source, by=admin_user, is_enabled=False)
+    [row] = list_identity_provider_health()
+    assert (row.state, row.state_label, row.is_ok) == (
+        "connected",
+        "Connected (manual sync only)",
+        True,
+    )
