@@ -383,7 +383,8 @@ if PRODUCTION and not ROSTER_ENCRYPTION_KEY:
 SCIM_LEASE_SECONDS = env.int("SCIM_LEASE_SECONDS", default=60)
 # Push tasks a full sync starts, so that several workers share it.
 SCIM_PUSH_FANOUT = env.int("SCIM_PUSH_FANOUT", default=4)
-# Members per group PATCH sent to a SCIM target (docs/scim-outbound.md, Groups).
+# The most group members per PATCH a SCIM target gets when its "Members per
+# request" is automatic (docs/scim-outbound.md, Groups).
 ROSTER_SCIM_GROUP_BATCH = env.int("ROSTER_SCIM_GROUP_BATCH", default=1000)
 
 # --- PROVISIONING: SCIM SERVER -----------------------------------------------
