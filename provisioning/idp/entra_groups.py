@@ -77,7 +77,8 @@ def read_members(client: GraphClient, group: DirectoryGroup) -> None:
 
 def start_delta(client: GraphClient) -> str:
     """Return a delta link that lists changes made from now on."""
-    page = client.get(client.url("groups/delta"), {"$select": DELTA_SELECT, "$deltatoken": "latest"})
+    params = {"$select": DELTA_SELECT, "$deltatoken": "latest"}
+    page = client.get(client.url("groups/delta"), params)
     while "@odata.deltaLink" not in page and page.get("@odata.nextLink"):
         page = client.get(page["@odata.nextLink"])
     return str(page.get("@odata.deltaLink", ""))

@@ -42,7 +42,7 @@ def test_full_read_pages_members_keeps_users_and_counts_nested_and_devices(
     assert len(pages) == 4
     assert "$skiptoken" in pages[-1][2]
     listing = fake_graph.calls_to("/v1.0/groups")
-    assert [c for c in listing if c[1] == "/v1.0/groups"][0][2]["$select"] == (
+    assert next(c for c in listing if c[1] == "/v1.0/groups")[2]["$select"] == (
         "id,displayName,description,mailNickname,groupTypes,securityEnabled,mailEnabled"
     )
     assert read.delta_link.startswith(f"{fake_graph.base_url}/v1.0/groups/delta?")
