@@ -6,6 +6,13 @@ import pytest
 
 from provisioning.idp import entra, entra_groups
 from provisioning.idp.errors import DeltaExpired, DirectoryError
+from tests.provisioning.idp.directory import Directory
+
+
+@pytest.fixture
+def directory() -> Directory:
+    # Big groups need more people than the sync tests' directory holds.
+    return Directory.generate(500)
 
 
 def uid(index: int) -> str:

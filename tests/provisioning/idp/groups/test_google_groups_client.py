@@ -7,7 +7,14 @@ import pytest
 
 from provisioning.idp import google_groups
 from provisioning.idp.errors import DirectoryError
+from tests.provisioning.idp.directory import Directory
 from tests.provisioning.idp.fake_google import GROUP_SCOPE, READONLY_SCOPE
+
+
+@pytest.fixture
+def directory() -> Directory:
+    # Big groups need more people than the sync tests' directory holds.
+    return Directory.generate(500)
 
 
 def gid(index: int) -> str:
