@@ -11,9 +11,7 @@ from provisioning.idp.models import IdentitySource
 class SourceGroup(models.Model):
     """A Roster group this source brought in, with the provider's id of the group."""
 
-    source = models.ForeignKey(
-        IdentitySource, on_delete=models.CASCADE, related_name="group_links"
-    )
+    source = models.ForeignKey(IdentitySource, on_delete=models.CASCADE, related_name="group_links")
     group = models.OneToOneField(
         "accounts.Group", on_delete=models.CASCADE, related_name="source_link"
     )

@@ -156,8 +156,10 @@ def plan_groups(
         name = read.name.strip()[:200] or key
         group = links.get(key)
         folded = name.casefold()
-        clash = folded in taken or folded in names or (
-            folded in staying and (group is None or group.name.casefold() != folded)
+        clash = (
+            folded in taken
+            or folded in names
+            or (folded in staying and (group is None or group.name.casefold() != folded))
         )
         if group is None and (clash or key in foreign_ids):
             why = (
@@ -208,9 +210,7 @@ def plan_groups(
     return plan
 
 
-def _members(
-    read: DirectoryGroup, people: _People, pending: set[str]
-) -> tuple[set[int], int]:
+def _members(read: DirectoryGroup, people: _People, pending: set[str]) -> tuple[set[int], int]:
     ids = {people.by_key[k] for k in read.members if k in people.by_key}
     skipped = len([k for k in read.members if k not in people.by_key and k not in pending])
     for email in read.external_emails:
