@@ -285,13 +285,13 @@ class SyncRun(models.Model):
     @property
     def group_counts(self) -> dict[str, int]:
         return {
-            "groups new": self.count_groups_new,
-            "groups renamed": self.count_groups_renamed,
-            "groups deleted": self.count_groups_deleted,
-            "groups unchanged": self.count_groups_unchanged,
-            "members added": self.count_group_joins,
-            "members removed": self.count_group_leaves,
-            "members skipped": self.count_group_skipped,
+            "groups_new": self.count_groups_new,
+            "groups_renamed": self.count_groups_renamed,
+            "groups_deleted": self.count_groups_deleted,
+            "groups_unchanged": self.count_groups_unchanged,
+            "group_members_added": self.count_group_joins,
+            "group_members_removed": self.count_group_leaves,
+            "group_members_skipped": self.count_group_skipped,
         }
 
 

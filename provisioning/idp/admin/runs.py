@@ -76,8 +76,8 @@ class SyncRunAdmin(ModelAdmin):
 
     @display(description="Counts")
     def summary(self, obj: SyncRun) -> str:
-        counts = {k.replace("_", " "): v for k, v in obj.counts.items()} | obj.group_counts
-        return ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        counts = obj.counts | obj.group_counts
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items() if v)
 
     @display(description="Counts")
     def summary_panel(self, obj: SyncRun) -> str:
@@ -86,7 +86,7 @@ class SyncRunAdmin(ModelAdmin):
         ]
         rows.append(("deactivation limit", obj.deactivation_threshold))
         rows.append(("read", "changes only" if obj.is_incremental else "everything"))
-        rows += [(k, v) for k, v in obj.group_counts.items()]
+        rows += [(k.replace("_", " "), v) for k, v in obj.group_counts.items()]
         return table(["", "People and groups"], rows)
 
     @display(description="Groups (changes)")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from accounts.exceptions import NotAllowed
 from accounts.models import LifecycleEvent
 from provisioning.idp import services as idp_services
 from provisioning.idp.models import IdentitySource, SyncRun
+from tests.api.conftest import token_client, token_for
 from tests.provisioning.idp.test_sync import connect_google
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -90,9 +92,34 @@ def test_a_run_page_shows_the_group_changes_and_counts(admin_client, admin_user,
         reverse("admin:provisioning_syncrun_change", args=[run.pk])
     ).content.decode()
 
-    assert "groups new" in body and "members added" in body
+    assert "groups new" in body and "group members added" in body
     assert (
         "<td class='px-2 align-top'>create</td><td class='px-2 align-top'>Sales team</td>" in body
     )
     assert "1 joining, 0 leaving" in body
     assert source.group_scope == IdentitySource.GroupScope.ALL
+
+
+def test_the_api_shows_the_group_scope_and_a_runs_group_figures(admin_user, source):
+    source = idp_services.choose_groups(source, by=admin_user, scope="chosen", keys=["g-eng"])
+    run = idp_services.run_sync(source, by=admin_user, dry_run=True)
+    api = token_client(token_for(admin_user))
+
+    shown = api.get(reverse("api:source-detail", args=[source.pk])).json()
+    runs = api.get(reverse("api:sync-run-list", args=[source.pk])).json()["results"]
+
+    assert (shown["group_scope"], shown["group_keys"]) == ("chosen", ["g-eng"])
+    assert runs[0]["id"] == run.pk
+    assert runs[0]["group_counts"]["groups_new"] == 1
+    assert runs[0]["group_counts"]["group_members_added"] == 2
+    assert runs[0]["group_changes"] == [
+        {"action": "new", "name": "Engineering", "old_name": "", "joins": 2, "leaves": 0}
+    ]
+
+
+def test_a_read_only_role_may_not_choose_groups_through_the_service(auditor, source):
+    with pytest.raises(NotAllowed):
+        idp_services.choose_groups(source, by=auditor, scope="all")
+
+    source.refresh_from_db()
+    assert source.group_scope == "none"
