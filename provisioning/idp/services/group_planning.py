@@ -146,6 +146,11 @@ def plan_groups(
     )
     staying = {links[k].name.casefold() for k in links if k in groups}
     names: dict[str, str] = {}
+    if source.group_scope == IdentitySource.GroupScope.CHOSEN:
+        for key in sorted(set(source.group_keys or ()) - set(groups)):
+            plan.warnings.append(
+                {"group": key, "message": "Chosen, but the provider has no group with this id."}
+            )
     for key in sorted(links):
         if key not in groups:
             gone = links[key]

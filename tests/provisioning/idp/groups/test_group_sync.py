@@ -13,6 +13,7 @@ from provisioning.idp import services as idp_services
 from provisioning.idp.group_models import SourceGroup
 from provisioning.idp.models import IdentitySource, SyncRun
 from tests.factories import PersonFactory
+from tests.provisioning.idp.fake_google import GROUP_SCOPE, READONLY_SCOPE
 from tests.provisioning.idp.test_sync import connect_entra, connect_google
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -167,7 +168,7 @@ def test_only_the_chosen_groups_come_in_and_dropping_one_deletes_it(fake_graph, 
     first_import(source, admin_user)
     assert list(Group.objects.values_list("name", flat=True)) == ["Beta"]
 
-    source = choose(source, admin_user, IdentitySource.GroupScope.CHOSEN, ["g-a"])
+    source = choose(source, admin_user, IdentitySource.GroupScope.CHOSEN, ["g-a", "g-gone"])
     run = idp_services.run_sync(source, by=admin_user)
 
     assert {c["name"]: c["action"] for c in run.group_changes} == {
@@ -176,6 +177,9 @@ def test_only_the_chosen_groups_come_in_and_dropping_one_deletes_it(fake_graph, 
     }
     assert list(Group.objects.values_list("name", flat=True)) == ["Alpha"]
     assert Person.objects.filter(email=email(2)).exists()
+    assert run.group_warnings == [
+        {"group": "g-gone", "message": "Chosen, but the provider has no group with this id."}
+    ]
 
 
 def test_no_groups_by_default_reads_no_groups(fake_google, admin_user):
@@ -269,3 +273,20 @@ def test_applied_groups_are_published_for_scim_after_commit(
     group = Group.objects.get(name="Engineering")
     assert ("created", [group.pk]) in seen
     assert ("members", [group.pk]) in seen
+
+
+def test_groups_without_the_group_delegation_fail_the_run_saying_what_to_grant(
+    fake_google, admin_user
+):
+    fake_google.book.add("g-a", "Alpha", users={1})
+    fake_google.delegated_scopes = {READONLY_SCOPE}
+    source = connect_google(fake_google, admin_user)
+    source = choose(source, admin_user, IdentitySource.GroupScope.ALL)
+
+    run = idp_services.run_sync(source, by=admin_user)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert GROUP_SCOPE in run.error_message
+    assert Person.objects.count() == 1
+    source.refresh_from_db()
+    assert source.status == IdentitySource.Status.FAILING
