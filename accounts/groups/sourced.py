@@ -1,73 +1,68 @@
-"""Groups another system owns (an identity provider): create or update one with its
-members in a single call, through the audited group services.
+"""Groups another system owns (an identity provider): set the members of many static
+groups at once, set-wise, with the same audited writes as ``set_members``.
 
 The caller (provisioning's group sync) decides which groups exist and who
-belongs; this module only writes, so every change is audited and published
-(``groups_changed``) like an administrator's.
+belongs, creating and renaming them with ``create_group``/``update_group``;
+this module only writes members, so every join and leave is audited and
+published (``groups_changed``) like an administrator's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 
-from accounts.groups.services import MembershipChange, create_group, set_members, update_group
-from accounts.models import Group
-from accounts.services import Actorish
-
-
-@dataclass
-class SourcedGroupChange:
-    """What one upsert did to one group."""
-
-    group: Group
-    created: bool = False
-    renamed_from: str | None = None
-    members: MembershipChange = field(default_factory=MembershipChange)
+from accounts.groups.exceptions import MembersAreComputed
+from accounts.groups.services import MembershipChange, _write_changes
+from accounts.models import Group, GroupMembership, Person
+from accounts.services import Actorish, require
 
 
 @transaction.atomic
-def upsert_sourced_group(
-    group: Group | None,
-    *,
-    by: Actorish,
-    source: str,
-    external_id: str,
-    name: str,
-    description: str,
-    member_ids: Iterable[int],
-) -> SourcedGroupChange:
-    """Create a static group (``group`` None) or bring ``group`` in line: its name,
-    description and exactly these members, set-wise. Audited and published;
-    nothing is written for what is already so.
+def set_members_of_groups(
+    wanted: Mapping[int, Iterable[int]], *, by: Actorish
+) -> dict[int, MembershipChange]:
+    """Make each static group's members exactly the people given (group id -> person
+    ids), for many groups in a few statements: one read of the current members,
+    then every join and leave written in bulk, audited per person, each changed
+    group's ``version`` bumped and published. Returns the changes by group id
+    (unchanged groups left out).
 
-    Raises InvalidGroup (a name another group holds), MembersAreComputed (the
-    group was made rule-based in Roster), UnknownMembers or NotAllowed; then
-    nothing changes.
+    Ids of people who no longer exist are left out. Raises MembersAreComputed
+    (a rule-based group) or NotAllowed; then nothing changes.
     """
-    ids = sorted(set(member_ids))
-    if group is None:
-        created = create_group(
-            name=name,
-            by=by,
-            description=description,
-            external_id=external_id,
-            source=source,
-            kind=Group.Kind.STATIC,
-            member_ids=ids,
+    require(by, "accounts.change_group")
+    if not wanted:
+        return {}
+    # Locked in id order, as recompute_groups does, so writers queue.
+    groups = {
+        g.pk: g
+        for g in Group.objects.select_for_update().filter(pk__in=list(wanted)).order_by("pk")
+    }
+    rule_based = [g.name for g in groups.values() if g.is_rule_based]
+    if rule_based:
+        raise MembersAreComputed(
+            f"{', '.join(sorted(rule_based))}: rule-based, their members come from their rules."
         )
-        return SourcedGroupChange(created, created=True, members=MembershipChange(added=ids))
-    change = SourcedGroupChange(group)
-    description = (description or "").strip()
-    if group.name != name.strip() or group.description != description:
-        if group.name != name.strip():
-            change.renamed_from = group.name
-        group = update_group(group, by=by, name=name, description=description)
-        change.group = group
-    change.members = set_members(group, ids, by=by)
-    return change
+    people = {pk for ids in wanted.values() for pk in ids}
+    existing = set(Person.objects.filter(pk__in=people).values_list("pk", flat=True))
+    current: dict[int, set[int]] = {}
+    for gid, pid in GroupMembership.objects.filter(group_id__in=list(groups)).values_list(
+        "group_id", "person_id"
+    ):
+        current.setdefault(gid, set()).add(pid)
+    changes: dict[int, MembershipChange] = {}
+    for gid in groups:
+        target = set(wanted[gid]) & existing
+        have = current.get(gid, set())
+        change = MembershipChange(sorted(target - have), sorted(have - target))
+        if change:
+            changes[gid] = change
+    touched = {pk for c in changes.values() for pk in c.added + c.removed}
+    names = dict(Person.objects.filter(pk__in=touched).values_list("pk", "full_name"))
+    _write_changes(groups, changes, names=names, by=by)
+    return changes
 
 
-__all__ = ["SourcedGroupChange", "upsert_sourced_group"]
+__all__ = ["set_members_of_groups"]

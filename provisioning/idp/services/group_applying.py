@@ -13,8 +13,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.groups.services import delete_group
-from accounts.groups.sourced import upsert_sourced_group
+from accounts.groups.services import create_group, delete_group, update_group
+from accounts.groups.sourced import set_members_of_groups
 from accounts.models import Group
 from provisioning.idp.group_models import GroupSnapshot, SourceGroup
 from provisioning.idp.models import IdentitySource, SyncRun
@@ -35,32 +35,30 @@ def apply_groups(run: SyncRun, source: IdentitySource, *, by: Any) -> dict[str, 
     _, groups = unpack_groups(run.pending_groups)
     plan = gp.plan_groups(source, groups)
     kind = Group.Source.GOOGLE if source.kind == IdentitySource.Kind.GOOGLE else Group.Source.ENTRA
-    steps = sorted(plan.steps, key=lambda s: s.action != gp.DELETE)
-    for step in steps:
+    wanted: dict[int, set[int]] = {}
+    for step in sorted(plan.steps, key=lambda s: s.action != gp.DELETE):
         if step.action == gp.DELETE:
             assert step.group is not None
             delete_group(step.group, by=by)
-        elif step.action in (gp.RENAME, gp.UPDATE, gp.MEMBERS):
-            upsert_sourced_group(
-                step.group,
-                by=by,
-                source=kind,
-                external_id=step.key,
-                name=step.name,
-                description=step.description,
-                member_ids=step.member_ids,
-            )
+        elif step.action in (gp.RENAME, gp.UPDATE):
+            assert step.group is not None
+            update_group(step.group, by=by, name=step.name, description=step.description)
         elif step.action == gp.NEW:
-            change = upsert_sourced_group(
-                None,
-                by=by,
-                source=kind,
-                external_id=step.key,
+            group = create_group(
                 name=step.name,
+                by=by,
                 description=step.description,
-                member_ids=step.member_ids,
+                external_id=step.key,
+                source=kind,
+                kind=Group.Kind.STATIC,
             )
-            SourceGroup.objects.create(source=source, group=change.group, external_key=step.key)
+            SourceGroup.objects.create(source=source, group=group, external_key=step.key)
+            step.group = group
+        if step.action in (gp.NEW, gp.RENAME, gp.UPDATE, gp.MEMBERS):
+            assert step.group is not None
+            wanted[step.group.pk] = step.member_ids
+    # Every group's joins and leaves in a few statements, not a pass per group.
+    set_members_of_groups(wanted, by=by)
     GroupSnapshot.objects.update_or_create(
         source=source, defaults={"data": run.pending_groups, "taken_at": timezone.now()}
     )
