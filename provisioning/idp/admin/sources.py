@@ -28,6 +28,7 @@ from accounts.exceptions import DomainError
 from accounts.organisation import current_organisation
 from provisioning.idp import services as idp_services
 from provisioning.idp.admin.common import SHOWN, TEMPLATE, runs_table
+from provisioning.idp.admin.groups import choose_groups_view, groups_panel
 from provisioning.idp.mapping import MAPPED_ATTRIBUTES
 from provisioning.idp.models import IdentitySource, SyncRun
 from provisioning.idp.services import schedules
@@ -178,7 +179,7 @@ class IdentitySourceAdmin(ServiceAdmin):
     list_display = ("name", "kind", "status_label", "scope_kind", "last_synced_at", "schedule")
     list_filter = ("kind", "status")
     search_fields = ("name",)
-    actions_detail = ("test_detail", "sync_detail", "dry_run_detail")
+    actions_detail = ("test_detail", "sync_detail", "dry_run_detail", "groups_detail")
 
     def get_fieldsets(self, request: HttpRequest, obj: IdentitySource | None = None) -> list:
         sets: list = [
@@ -203,6 +204,7 @@ class IdentitySourceAdmin(ServiceAdmin):
         ]
         if obj is not None:
             sets.insert(0, ("Status", {"fields": ["status_panel"]}))
+            sets.append(("Groups", {"fields": ["groups_panel"]}))
             sets.append(("Mapping in use", {"fields": ["mapping_panel", "departments_panel"]}))
             sets.append(("Runs", {"fields": ["runs_panel"]}))
         return sets
@@ -213,6 +215,7 @@ class IdentitySourceAdmin(ServiceAdmin):
         return [
             "status_panel",
             "schedule_panel",
+            "groups_panel",
             "mapping_panel",
             "departments_panel",
             "runs_panel",
@@ -290,6 +293,10 @@ class IdentitySourceAdmin(ServiceAdmin):
     def departments_panel(self, obj: IdentitySource) -> str:
         return ", ".join(obj.known_departments) or "Read after the first full run of everyone."
 
+    @display(description="Groups from the provider")
+    def groups_panel(self, obj: IdentitySource) -> str:
+        return groups_panel(obj)
+
     @display(description="History")
     def runs_panel(self, obj: IdentitySource) -> str:
         return runs_table(obj.runs.all()[:SHOWN])
@@ -337,6 +344,15 @@ class IdentitySourceAdmin(ServiceAdmin):
     @action(description="Dry run", url_path="dry-run", permissions=["change"])
     def dry_run_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return self._press(request, object_id, "dry_run")
+
+    @action(description="Choose groups", url_path="groups", permissions=["change"])
+    def groups_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        source = self.get_object(request, unquote(object_id))
+        if source is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return choose_groups_view(self, request, source)
 
     def delete_model(self, request: HttpRequest, obj: IdentitySource) -> None:
         idp_services.delete_source(obj, by=signed_in(request))
