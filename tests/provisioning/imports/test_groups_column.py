@@ -10,7 +10,7 @@ from accounts.groups import services as group_services
 from accounts.groups.bulk import apply_listed_memberships
 from accounts.groups.exceptions import InvalidGroup
 from accounts.groups.signals import groups_changed
-from accounts.models import Group, GroupMembership, LifecycleEvent, Person
+from accounts.models import Group, LifecycleEvent, Person
 from provisioning.imports import selectors, services
 from provisioning.imports.models import ImportJob
 from tests.factories import PersonFactory
