@@ -166,16 +166,16 @@ def _plan(
                     group__kind=Group.Kind.STATIC,
                 ).values_list("group_id", flat=True)
             )
-        for group in query.filter(pk__in=sorted(removable_ids)):
-            removable[group.pk] = group
-            groups.setdefault(group.name.lower(), group)
+        for extra in query.filter(pk__in=sorted(removable_ids)):
+            removable[extra.pk] = extra
+            groups.setdefault(extra.name.lower(), extra)
         relevant |= set(removable)
     for start in range(0, len(person_ids), _CHUNK):
         rows = GroupMembership.objects.filter(
             person_id__in=person_ids[start : start + _CHUNK], group_id__in=relevant
         ).values_list("person_id", "group_id")
-        for pid, gid in rows:
-            current.setdefault(pid, set()).add(gid)
+        for member, gid in rows:
+            current.setdefault(member, set()).add(gid)
     joins: list[list[str]] = []
     leaves: list[list[str]] = []
     warnings: list[list[str]] = []
@@ -185,15 +185,15 @@ def _plan(
         mine = current.get(pid, set()) if pid is not None else set()
         row_joins, row_warnings, named = [], [], set()
         for name in names:
-            group = groups.get(name.lower())
-            if group is not None and group.is_rule_based:
-                row_warnings.append(rule_based_warning(group))
+            found = groups.get(name.lower())
+            if found is not None and found.is_rule_based:
+                row_warnings.append(rule_based_warning(found))
                 continue
-            if group is not None:
-                named.add(group.pk)
-                if group.pk in mine:
+            if found is not None:
+                named.add(found.pk)
+                if found.pk in mine:
                     continue
-            shown = group.name if group is not None else wanted[name.lower()]
+            shown = found.name if found is not None else wanted[name.lower()]
             row_joins.append(shown)
             joining[shown.lower()] = joining.get(shown.lower(), 0) + 1
         row_leaves = sorted(
@@ -208,22 +208,22 @@ def _plan(
         warnings.append(row_warnings)
     summaries: dict[str, GroupSummary] = {}
     for key, name in wanted.items():
-        group = groups.get(key)
-        if group is not None and group.is_rule_based:
-            summaries[key] = GroupSummary(group.name, group.pk, group.kind, 0, 0)
+        match = groups.get(key)
+        if match is not None and match.is_rule_based:
+            summaries[key] = GroupSummary(match.name, match.pk, match.kind, 0, 0)
             continue
-        if group is None and not joining.get(key):
+        if match is None and not joining.get(key):
             continue
         summaries[key] = GroupSummary(
-            group.name if group else name,
-            group.pk if group else None,
-            group.kind if group else Group.Kind.STATIC,
+            match.name if match else name,
+            match.pk if match else None,
+            match.kind if match else Group.Kind.STATIC,
             joining.get(key, 0),
-            leaving.pop(group.pk, 0) if group else 0,
+            leaving.pop(match.pk, 0) if match else 0,
         )
     for gid, count in leaving.items():
-        group = removable[gid]
-        summaries[group.name.lower()] = GroupSummary(group.name, gid, group.kind, 0, count)
+        left = removable[gid]
+        summaries[left.name.lower()] = GroupSummary(left.name, gid, left.kind, 0, count)
     plan = ListedPlan(
         joins=joins,
         leaves=leaves,
