@@ -239,3 +239,31 @@ def test_an_auditor_may_not_write_listed_memberships(auditor):
     with pytest.raises(NotAllowed):
         apply_listed_memberships([(ada.pk, ["Ops"])], by=auditor)
     assert not Group.objects.exists()
+
+
+def test_a_column_chosen_as_groups_is_read_as_groups(admin_user):
+    content = csv_bytes([["Email", "Cohorts"], ["ada@example.com", "Ops"]])
+    job, _ = preview(content, admin_user, mapping={"Cohorts": "groups"})
+    assert [(c["header"], c["attribute"], c["state"]) for c in job.columns][1] == (
+        "Cohorts",
+        "groups",
+        "mapped",
+    )
+    assert summary(job) == [("Ops", True, 1, 0)]
+
+
+def test_command_line_import_prints_groups_and_removes_when_asked(admin_user, tmp_path):
+    from tests.provisioning.imports.test_commands import run
+
+    ada = PersonFactory(email="ada@example.com")
+    group_services.create_group(
+        name="Old", by=admin_user, source=Group.Source.SPREADSHEET, member_ids=[ada.pk]
+    )
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes([["Email", "Groups"], ["ada@example.com", "Ops"]]))
+    code, out, _ = run(str(path), "--as", admin_user.email, "--remove-from-groups")
+    assert code == 0, out
+    assert "  Group Old: +0 -1" in out.splitlines()
+    assert "  Group Ops: new, +1 -0" in out.splitlines()
+    assert members("Ops") == ["ada@example.com"]
+    assert members("Old") == []
