@@ -89,7 +89,7 @@ def test_a_nested_rule_is_built_from_the_keyboard_previewed_and_saved(page, live
 
 
 def test_editor_shows_a_problem_next_to_its_condition_and_removes_conditions(page, live_server):
-    admin = PersonFactory(admin=True, email="admin@example.com")
+    admin = PersonFactory(admin=True, email="admin@example.com", department="IT", location="Remote")
     PersonFactory(email="ada@example.com", department="Engineering", location="London")
     group = services.create_group(
         name="Mixed",
@@ -133,6 +133,17 @@ def test_editor_shows_a_problem_next_to_its_condition_and_removes_conditions(pag
     assert focused_id(page) == "rule-1-add-condition"
     page.locator("#rule-live-summary").filter(has_text="1 person matches").wait_for()
     assert page.locator("[data-rule-error]").count() == 0
+
+    # A start date condition takes a date and only "before" or "after".
+    page.locator("#rule-root-add-group").click()
+    page.select_option("#rule-2-0-attribute", "start_date")
+    assert page.locator("#rule-2-0-value").get_attribute("type") == "date"
+    operators = page.locator("#rule-2-0-operator option").all_inner_texts()
+    assert operators == ["is before", "is after"]
+    # Removing the new group puts focus back on the group around it.
+    page.get_by_role("button", name="Remove group of conditions 2").click()
+    assert focused_id(page) == "rule-root-add-condition"
+    assert page.locator("#rule-2-0-attribute").count() == 0
     page.locator('[name="_continue"]').click()
     page.wait_for_url(re.compile(rf"/admin/accounts/group/{group.pk}/change/$"))
     group.refresh_from_db()
