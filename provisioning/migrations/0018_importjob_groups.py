@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('provisioning', '0016_scim_groups'),
+        ('provisioning', '0017_scim_schedules_and_group_batches'),
     ]
 
     operations = [
