@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -91,6 +92,7 @@ def apply_listed_memberships(
     by: Actorish,
     source: str = Group.Source.SPREADSHEET,
     remove_unlisted: bool = False,
+    writer: Any = None,
 ) -> ListedPlan:
     """Make every listed person a member of the static groups named; return what changed.
 
@@ -100,7 +102,8 @@ def apply_listed_memberships(
     ``groups_changed`` is sent after commit, so SCIM targets receive them.
     Idempotent: listing the same names again changes nothing. Raises
     NotAllowed (``accounts.change_group``; ``accounts.add_group`` when a group
-    is new) or InvalidGroup; then nothing is written.
+    is new) or InvalidGroup; then nothing is written. ``writer`` writes the
+    audit rows (as for ``record_events_bulk``; an import passes COPY).
     """
     plan, groups, current = _plan(listed, source=source, remove_unlisted=remove_unlisted, lock=True)
     if not any(plan.joins) and not any(plan.leaves):
@@ -131,7 +134,7 @@ def apply_listed_memberships(
             )
         )
     by_id = {g.pk: g for g in groups.values()}
-    services._write_changes(by_id, changes, names=names, by=by)
+    services._write_changes(by_id, changes, names=names, by=by, writer=writer)
     return plan
 
 

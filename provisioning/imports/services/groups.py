@@ -10,13 +10,16 @@ at all. Rows with errors and skipped (staff) rows change no membership.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from accounts.groups.bulk import apply_listed_memberships, plan_listed_memberships
+from accounts.models import LifecycleEvent
 from accounts.services import Actorish
 from provisioning.imports import selectors
 from provisioning.imports.models import ImportJob
 from provisioning.imports.reader import ParsedSheet
+from provisioning.imports.services.bulk import insert_rows
 from provisioning.imports.services.writes import import_actor
 from provisioning.reconcile import Action, Plan
 
@@ -68,5 +71,9 @@ def apply_import_groups(job: ImportJob, *, by: Actorish, created: dict[int, int]
             listed.append((pid, groups["listed"]))
     if listed:
         apply_listed_memberships(
-            listed, by=import_actor(job, by), remove_unlisted=job.remove_from_groups
+            listed,
+            by=import_actor(job, by),
+            remove_unlisted=job.remove_from_groups,
+            # COPY, as for the people's own audit rows: several times faster.
+            writer=partial(insert_rows, LifecycleEvent, with_pk=False),
         )
