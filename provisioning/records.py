@@ -27,6 +27,7 @@ RECORD_ATTRIBUTES = (
     "location",
     "start_date",
     "is_active",
+    "groups",
 )
 # How each attribute is called to people: in previews, the template and
 # exports (imports also accept many other spellings of these headers).
@@ -44,6 +45,7 @@ ATTRIBUTE_LABELS: dict[str, str] = {
     "location": "Location",
     "start_date": "Start date",
     "is_active": "Status",
+    "groups": "Groups",
 }
 
 
@@ -83,6 +85,9 @@ class ExternalRecord:
     # Further phone numbers to use, in order, when ``phone_number`` cannot be
     # read (a directory's mobile number behind an unparseable work number).
     phone_fallbacks: tuple[str, ...] = ()
+    # The names of the groups the person belongs to (a spreadsheet's Groups
+    # column), trimmed, each once; empty when the cell is blank.
+    groups: tuple[str, ...] = ()
 
 
 class RowView(Mapping[str, str]):

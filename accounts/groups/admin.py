@@ -23,7 +23,7 @@ from accounts.admin.base import ServiceAdmin
 from accounts.admin_extensions import register_person_section
 from accounts.exceptions import DomainError
 from accounts.groups import rules, selectors, services
-from accounts.groups.admin_forms import AddMembersForm, GroupForm
+from accounts.groups.admin_forms import AddMembersForm, GroupForm, editor_rule
 from accounts.models import Group, Person
 
 MEMBERS_PER_PAGE = 50
@@ -52,7 +52,7 @@ class GroupAdmin(ServiceAdmin):
             ("Group", {"fields": ["name", "description", "external_id", "kind"]}),
             (
                 "Rule (rule-based groups)",
-                {"fields": ["match", *rows], "classes": ["rule-editor"]},
+                {"fields": ["match", *rows, "rule_json"], "classes": ["rule-editor"]},
             ),
         ]
         if obj is not None:
@@ -106,6 +106,29 @@ class GroupAdmin(ServiceAdmin):
             )
         return super().change_view(request, object_id, form_url, context)
 
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Group | None = None,
+    ) -> HttpResponse:
+        form = context["adminform"].form
+        context["rule_editor"] = {
+            "rule": editor_rule(form),
+            "error": getattr(form, "rule_error", None),
+            "attributes": [
+                {"name": name, "label": a.label, "operators": list(a.operators)}
+                for name, a in rules.attributes().items()
+            ],
+            "operators": rules.OPERATOR_LABELS,
+            "maxDepth": rules.MAX_DEPTH,
+            "maxConditions": rules.MAX_CONDITIONS,
+        }
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def _group_or_404(self, request: HttpRequest, object_id: str, *, change: bool) -> Group:
         group = self.get_object(request, unquote(object_id))
         if group is None:
@@ -131,7 +154,10 @@ class GroupAdmin(ServiceAdmin):
         try:
             preview = selectors.preview_rule(form.built_rule(), group=group)
         except DomainError as exc:
-            return JsonResponse({"error": exc.message}, status=400)
+            # A rule being edited is often incomplete: that is an answer, not
+            # a failed request (which browsers would log on every keystroke).
+            path = list(getattr(exc, "path", ()))
+            return JsonResponse({"error": exc.message, "path": path})
 
         def person(p: Person) -> dict[str, Any]:
             return {"id": p.pk, "name": p.display_name, "email": p.email}

@@ -1,7 +1,13 @@
-"""The group form: name, kind and a rule editor of condition rows."""
+"""The group form: name, kind and the rule, built in the page's rule editor.
+
+The editor (static/js/group_rule_editor.js) writes the whole rule, nested
+groups included, as JSON into ``rule_json``. Without scripts the page falls
+back to five flat condition rows joined by "all" or "any".
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -24,10 +30,12 @@ def _attribute_choices() -> list[tuple[str, str]]:
 class GroupForm(ServiceForm):
     """Add or edit a group; saved through create_group/update_group.
 
-    A rule-based group's rule is built from up to five condition rows,
-    joined by "all" or "any" (nested rules are kept as they are unless the
-    rows are edited; the API writes them).
+    A rule-based group's rule comes from ``rule_json`` (the rule editor) when
+    posted; otherwise from up to five flat condition rows joined by "all" or
+    "any" (a nested rule is then kept as it is unless the rows are edited).
     """
+
+    rule_json = forms.CharField(required=False, widget=forms.HiddenInput, max_length=100_000)
 
     match = forms.ChoiceField(
         label="Members match",
@@ -82,10 +90,23 @@ class GroupForm(ServiceForm):
             for i in range(RULE_ROWS)
         ]
 
+    # The condition the last InvalidRule concerns, for the editor to show it there.
+    rule_error: dict[str, Any] | None = None
+
     def built_rule(self) -> dict[str, Any]:
-        """Return the rule the rows describe (not yet validated)."""
-        conditions = []
+        """Return the rule the editor or the rows describe (not yet validated).
+
+        Raises InvalidRule for JSON that cannot be read or a manager's email
+        nobody has.
+        """
         data = self.cleaned_data
+        if (data.get("rule_json") or "").strip():
+            try:
+                rule = json.loads(data["rule_json"])
+            except ValueError:
+                raise InvalidRule("The rule editor sent a rule that cannot be read.") from None
+            return _with_manager_ids(rule)
+        conditions = []
         for i in range(RULE_ROWS):
             attribute, value = data.get(f"attribute_{i}"), (data.get(f"value_{i}") or "").strip()
             if not attribute:
@@ -112,6 +133,10 @@ class GroupForm(ServiceForm):
         if isinstance(error, InvalidGroup):
             for name, message in error.errors.items():
                 self.add_error(name if name in self.fields else None, message)
+        elif isinstance(error, InvalidRule) and (self.cleaned_data.get("rule_json") or "").strip():
+            # Shown at the top and, by the editor, next to the condition concerned.
+            self.rule_error = {"path": list(error.path), "message": error.message}
+            self.add_error(None, error.message)
         elif isinstance(error, InvalidRule):
             self.add_error("attribute_0", error.message)
         else:
@@ -123,7 +148,13 @@ class GroupForm(ServiceForm):
         kind = data["kind"]
         rule: dict[str, Any] | None = None
         if kind == Group.Kind.RULE:
-            keep = self.instance.pk and self.instance.rule and not self._rows_changed()
+            from_editor = bool((data.get("rule_json") or "").strip())
+            keep = (
+                not from_editor
+                and self.instance.pk
+                and self.instance.rule
+                and not self._rows_changed()
+            )
             rule = self.instance.rule if keep else self.built_rule()
         if self.instance.pk is None:
             return services.create_group(
@@ -143,6 +174,44 @@ class GroupForm(ServiceForm):
             rule=rule,
             by=by,
         )
+
+
+def _with_manager_ids(node: Any, path: tuple[int, ...] = ()) -> Any:
+    """Return ``node`` with managers given by email replaced by their id."""
+    if not isinstance(node, dict):
+        return node
+    if isinstance(node.get("conditions"), list):
+        return {
+            **node,
+            "conditions": [
+                _with_manager_ids(c, (*path, i)) for i, c in enumerate(node["conditions"])
+            ],
+        }
+    value = node.get("value")
+    if node.get("attribute") in ("manager", "reports_to") and isinstance(value, str):
+        value = value.strip()
+        if "@" in value:
+            found = Person.objects.filter(email__iexact=value).first()
+            if found is None:
+                raise InvalidRule(f"No person has the email {value}.", path=path)
+            value = found.pk
+        return {**node, "value": value}
+    return node
+
+
+def editor_rule(form: GroupForm) -> dict[str, Any]:
+    """Return the rule the editor starts from: what was posted, else the group's."""
+    posted = form.data.get("rule_json") if form.is_bound else None
+    if posted:
+        try:
+            rule = json.loads(posted)
+        except ValueError:
+            rule = None
+        if isinstance(rule, dict):
+            return rule
+    if form.instance.pk and form.instance.rule:
+        return dict(form.instance.rule)
+    return {"match": "all", "conditions": []}
 
 
 class AddMembersForm(forms.Form):

@@ -14,7 +14,15 @@ class InvalidGroup(DomainError):
 
 
 class InvalidRule(DomainError):
-    """A membership rule names an unknown attribute or operator, or a bad value."""
+    """A membership rule names an unknown attribute or operator, or a bad value.
+
+    ``path`` locates the condition at fault: its index in each nested list of
+    conditions from the top (empty for the rule as a whole).
+    """
+
+    def __init__(self, message: str, *, path: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = tuple(path)
 
 
 class UnknownMembers(DomainError):

@@ -89,10 +89,15 @@ def _validate_node(node: Any, *, depth: int, counter: list[int]) -> dict[str, An
         conditions = node.get("conditions")
         if not isinstance(conditions, list):
             raise InvalidRule("'conditions' must be a list.")
-        return {
-            "match": match,
-            "conditions": [_validate_node(c, depth=depth + 1, counter=counter) for c in conditions],
-        }
+        clean = []
+        for index, condition in enumerate(conditions):
+            try:
+                clean.append(_validate_node(condition, depth=depth + 1, counter=counter))
+            except InvalidRule as exc:
+                # Say which condition is at fault, for editors that show it there.
+                exc.path = (index, *exc.path)
+                raise
+        return {"match": match, "conditions": clean}
     counter[0] += 1
     if counter[0] > MAX_CONDITIONS:
         raise InvalidRule(f"A rule may hold at most {MAX_CONDITIONS} conditions.")

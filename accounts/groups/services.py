@@ -397,8 +397,10 @@ def _write_changes(
     *,
     names: dict[int, str],
     by: Actorish,
+    writer: Any = None,
 ) -> None:
-    # The same writes as _change_members, for many groups in a few statements.
+    # The same writes as _change_members, for many groups in a few statements;
+    # ``writer`` writes the audit rows (see record_events_bulk).
     if not changes:
         return
     GroupMembership.objects.bulk_create(
@@ -430,6 +432,7 @@ def _write_changes(
         ],
         by=by,
         batch_size=5000,
+        writer=writer,
     )
     Group.objects.filter(pk__in=list(changes)).update(
         version=F("version") + 1, updated_at=timezone.now()

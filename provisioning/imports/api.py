@@ -31,6 +31,8 @@ class ImportJobOutputSerializer(serializers.Serializer):
     sheet = serializers.CharField()
     is_complete_list = serializers.BooleanField()
     skip_invalid = serializers.BooleanField()
+    remove_from_groups = serializers.BooleanField()
+    group_changes = serializers.JSONField()
     column_mapping = serializers.JSONField()
     columns = serializers.JSONField()
     file_errors = serializers.JSONField()
@@ -102,6 +104,12 @@ class ImportJobCreateApi(ApiView):
         file = serializers.FileField()
         complete_list = serializers.BooleanField(required=False, default=False)
         skip_invalid = serializers.BooleanField(required=False, default=False)
+        remove_from_groups = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="With a Groups column: also remove people from spreadsheet-made "
+            "groups their row no longer lists.",
+        )
         sheet = serializers.CharField(max_length=100, required=False, default="")
         mapping = serializers.JSONField(
             required=False,
@@ -140,6 +148,7 @@ class ImportJobPlanApi(ApiView):
         )
         sheet = serializers.CharField(max_length=100, required=False)
         skip_invalid = serializers.BooleanField(required=False)
+        remove_from_groups = serializers.BooleanField(required=False)
 
     OutputSerializer = ImportJobOutputSerializer
 

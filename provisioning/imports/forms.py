@@ -44,6 +44,14 @@ class UploadForm(forms.Form):
         widget=UnfoldBooleanWidget,
     )
 
+    remove_from_groups = forms.BooleanField(
+        label="Also remove people from groups their row no longer lists",
+        required=False,
+        help_text="For files with a Groups column. Only groups made by spreadsheet imports "
+        "are affected; groups made by hand or by an identity provider are left alone.",
+        widget=UnfoldBooleanWidget,
+    )
+
     def __init__(self, *args: Any, can_complete_list: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not can_complete_list:

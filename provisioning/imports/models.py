@@ -61,6 +61,9 @@ class ImportJob(models.Model):
     sheet_names = models.JSONField(default=list, blank=True)
     is_complete_list = models.BooleanField(default=False)
     skip_invalid = models.BooleanField(default=False)
+    # With a Groups column: also take people out of spreadsheet-made groups
+    # their row no longer lists.
+    remove_from_groups = models.BooleanField(default=False)
     # {header as in the file: attribute name, or None to ignore the column}
     column_mapping = models.JSONField(default=dict, blank=True)
     headers = models.JSONField(default=list, blank=True)
@@ -70,6 +73,8 @@ class ImportJob(models.Model):
     file_errors = models.JSONField(default=list, blank=True)
     # How the file was read, for the preview (e.g. a template line that was skipped).
     file_notes = models.JSONField(default=list, blank=True)
+    # With a Groups column, per group: {name, group_id, kind, new, joining, leaving}.
+    group_changes = models.JSONField(default=list, blank=True)
 
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)

@@ -95,6 +95,9 @@ class PlanRow:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     # The provider's immutable id of the person (directory imports).
     source_id: str = ""
+    # Spreadsheet imports with a Groups column: {"listed": names in the row,
+    # "join": groups the person would join, "leave": groups they would leave}.
+    groups: dict[str, list[str]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"row": self.row, "action": self.action, "email": self.email}
@@ -117,6 +120,8 @@ class PlanRow:
             data["warnings"] = self.warnings
         if self.source_id:
             data["source_id"] = self.source_id
+        if self.groups is not None:
+            data["groups"] = self.groups
         return data
 
 

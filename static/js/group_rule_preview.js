@@ -1,7 +1,7 @@
 /*
  * Live preview of a rule-based group's rule on the group page.
  *
- * Whenever the rule rows change, POSTs the group form to the preview
+ * Whenever the rule (the editor's hidden field, or the flat rows) changes, POSTs the group form to the preview
  * endpoint and shows how many people match and how many would join or
  * leave, with a sample of names. Shown only while the kind is "Rule-based".
  */
@@ -58,6 +58,8 @@
       .then(function (data) {
         if (mine === sequence) {
           show(data);
+          // The rule editor shows a problem next to the condition concerned.
+          document.dispatchEvent(new CustomEvent("rule-preview", { detail: data }));
         }
       })
       .catch(function () {

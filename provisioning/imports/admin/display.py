@@ -65,6 +65,8 @@ def _show(name: str, value: Any) -> str:
 
 def describe_row(entry: dict[str, Any]) -> dict[str, Any]:
     """Return a stored plan row as the preview table shows it."""
+    # An invalid row joins no group either.
+    groups = {} if entry["action"] == Action.ERROR else (entry.get("groups") or {})
     return {
         "row": entry.get("row"),
         "email": entry.get("email", ""),
@@ -89,6 +91,9 @@ def describe_row(entry: dict[str, Any]) -> dict[str, Any]:
         ],
         "errors": entry.get("errors") or [],
         "reason": entry.get("reason", ""),
+        "warnings": entry.get("warnings") or [],
+        "joins": groups.get("join", []),
+        "leaves": groups.get("leave", []),
     }
 
 

@@ -146,6 +146,7 @@ class ImportJobAdmin(ImportPreviewViews, ImportDownloadViews):
                     by=signed_in(request),
                     filename=upload.name,
                     complete_list=form.cleaned_data.get("complete_list", False),
+                    remove_from_groups=form.cleaned_data.get("remove_from_groups", False),
                     queue_plan=True,
                 )
             except DomainError as exc:

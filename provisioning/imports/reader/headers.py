@@ -23,6 +23,7 @@ TEMPLATE_EXAMPLE: dict[str, str] = {
     "location": "London",
     "start_date": "2025-09-01",
     "is_active": "Active",
+    "groups": "Analysts; London office",
 }
 
 # Header spellings seen in other tools (Google Admin, Microsoft Entra, Okta,
@@ -145,6 +146,12 @@ _ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
         ),
         # Yes means the person may NOT sign in: read inverted.
         ("blocksignin", "signinblocked", "blocked", "accountdisabled"),
+    ),
+    # Google Admin's "Groups", Entra's "Member of", HR systems' "Teams";
+    # mailing-list exports name the same memberships.
+    "groups": (
+        ("groups", "group", "groupnames", "groupmembership", "groupmemberships", "memberof"),
+        ("teams", "team", "distributionlists", "distributionlist", "mailinglists"),
     ),
 }
 HEADER_TO_ATTRIBUTE: dict[str, str] = {

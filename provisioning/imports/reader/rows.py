@@ -13,6 +13,7 @@ from accounts.spreadsheets import FORMULA_START
 from provisioning.exceptions import FileTooLarge, UnreadableFile
 from provisioning.imports.reader.columns import Column, SheetError, match_columns
 from provisioning.imports.reader.dates import parse_date, slash_reading
+from provisioning.imports.reader.groups import split_groups
 from provisioning.imports.reader.headers import NON_ALNUM
 from provisioning.imports.reader.sheet import Limits, ParsedSheet
 from provisioning.records import ExternalRecord, RowView
@@ -99,6 +100,7 @@ def records_from_rows(
     max_rows = limits.max_rows
     positions = {header: index for index, header in enumerate(headers)}
     status_columns = sources.pop("is_active", [])
+    group_columns = sources.pop("groups", [])
     text_plan = [(attribute, [c.index for c in cols]) for attribute, cols in sources.items()]
     count = 0
     first_record = len(records)
@@ -144,6 +146,11 @@ def records_from_rows(
                 if active is not None:
                     values["is_active"] = active
                     break
+        if group_columns:
+            column = group_columns[0]
+            values["groups"], problem = split_groups(cells[column.index], column.header)
+            if problem:
+                problems = (*problems, ("groups", problem))
         records.append(
             ExternalRecord(
                 **values,

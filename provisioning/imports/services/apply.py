@@ -19,6 +19,7 @@ from accounts.services import Actorish
 from provisioning.exceptions import ImportNotReady
 from provisioning.imports import selectors
 from provisioning.imports.models import ImportJob
+from provisioning.imports.services.groups import apply_import_groups
 from provisioning.imports.services.upload import delete_file
 from provisioning.imports.services.writes import apply_plan
 from provisioning.reconcile import Action
@@ -58,7 +59,12 @@ def apply_import(job_id: int, *, by: Actorish | None = None) -> ImportJob:
             by = by or job.applied_by
             if by is None:
                 raise ImportNotReady("The person who confirmed this import no longer exists.")
-            counts = apply_plan(job, by=by)
+            created: dict[int, int] = {}
+            counts = apply_plan(
+                job, by=by, on_created=lambda entry, pk: created.__setitem__(entry["row"], pk)
+            )
+            # In the same transaction: a refused membership undoes the people too.
+            apply_import_groups(job, by=by, created=created)
             job.status = ImportJob.Status.DONE
             job.finished_at = timezone.now()
             job.processed_rows = sum(counts.values())

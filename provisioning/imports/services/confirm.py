@@ -127,3 +127,7 @@ def check_apply_allowed(job: ImportJob, by: Actorish) -> None:
         require(by, "accounts.change_person")
     if job.count_deactivated or job.count_reactivated:
         require(by, "accounts.deactivate_person")
+    if any(g["joining"] or g["leaving"] for g in job.group_changes):
+        require(by, "accounts.change_group")
+    if any(g["new"] and g["joining"] for g in job.group_changes):
+        require(by, "accounts.add_group")

@@ -88,7 +88,8 @@ def stream_people_csv(queryset: QuerySet[Person], *, by: Actorish) -> Iterator[b
 
 
 def _export_headers() -> list[str]:
-    return list(spreadsheet.TEMPLATE_HEADERS.values())
+    # Memberships are not exported: the Groups column is for bringing them in.
+    return [label for name, label in spreadsheet.TEMPLATE_HEADERS.items() if name != "groups"]
 
 
 def _export_rows(queryset: QuerySet[Person]) -> Iterator[list[Any]]:

@@ -25,6 +25,7 @@ from provisioning.imports import reader as spreadsheet
 from provisioning.imports import selectors
 from provisioning.imports.models import ImportChunk, ImportJob, SavedColumnMapping
 from provisioning.imports.services.bulk import insert_rows
+from provisioning.imports.services.groups import plan_import_groups
 from provisioning.imports.services.mappings import describe_saved, mapping_for_headers
 from provisioning.imports.services.upload import limits, setting
 from provisioning.reconcile import Action, Plan, PlanOptions, PlanRow, compute_plan
@@ -37,6 +38,7 @@ def plan_import(
     mapping: dict[str, str | None] | None = None,
     sheet: str | None = None,
     skip_invalid: bool | None = None,
+    remove_from_groups: bool | None = None,
 ) -> Plan:
     """Read the job's file, plan every change, and store the preview on the job.
 
@@ -44,7 +46,8 @@ def plan_import(
     ignores it); columns holding no attribute are simply not imported.
     ``sheet`` names the workbook's sheet to read; choosing another sheet than
     before forgets the column choices (unless ``mapping`` is given), as they
-    named the other sheet's columns. Writes no person.
+    named the other sheet's columns. ``remove_from_groups`` (when given)
+    replaces the choice made at upload. Writes no person and no group.
     Raises UnreadableFile/FileTooLarge (recorded on the job, which becomes
     failed), ImportNotReady, NotAllowed.
     """
@@ -54,6 +57,8 @@ def plan_import(
     updates = _choice_updates(job, mapping=mapping, sheet=sheet)
     if skip_invalid is not None:
         updates["skip_invalid"] = skip_invalid
+    if remove_from_groups is not None:
+        updates["remove_from_groups"] = remove_from_groups
     claimed = ImportJob.objects.filter(
         pk=job.pk,
         status__in=[ImportJob.Status.QUEUED, ImportJob.Status.READY, ImportJob.Status.FAILED],
@@ -210,6 +215,7 @@ def _make_plan(job: ImportJob, *, by: Actorish) -> Plan:
             deactivation_max=setting("ROSTER_IMPORT_DEACTIVATION_MAX", 50),
         )
         plan = compute_plan([] if fatal else parsed.records, snapshot, options)
+        group_changes = plan_import_groups(plan, parsed, remove_unlisted=job.remove_from_groups)
         del parsed.records
         counts = plan.counts
         with transaction.atomic():
@@ -226,6 +232,7 @@ def _make_plan(job: ImportJob, *, by: Actorish) -> Plan:
             job.columns = [c.as_dict() for c in parsed.columns]
             job.file_errors = header_errors
             job.file_notes = parsed.notes
+            job.group_changes = group_changes
             if parsed.found_mapping and saved:
                 job.column_mapping = parsed.found_mapping
                 job.file_notes.append(describe_saved(saved[0]))

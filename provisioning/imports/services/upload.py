@@ -45,6 +45,7 @@ def start_import(
     filename: str,
     complete_list: bool = False,
     skip_invalid: bool = False,
+    remove_from_groups: bool = False,
     sheet: str = "",
     mapping: dict[str, str | None] | None = None,
     queue_plan: bool = False,
@@ -54,8 +55,10 @@ def start_import(
     The file is kept under MEDIA_ROOT/imports/ with a random name until it is
     applied or the retention period ends. With ``queue_plan`` the job starts
     "planning" and ``plan_import_task`` is enqueued on commit: the file is
-    not read here. Raises NotAllowed (role; a complete list is for System
-    administrators only) or FileTooLarge before storing.
+    not read here. ``remove_from_groups``: with a Groups column, people also
+    leave the spreadsheet-made groups their row no longer lists. Raises
+    NotAllowed (role; a complete list is for System administrators only) or
+    FileTooLarge before storing.
     """
     plan_import_task = task("provisioning.imports.tasks.plan_import_task")
 
@@ -79,6 +82,7 @@ def start_import(
         sheet=sheet or "",
         is_complete_list=complete_list,
         skip_invalid=skip_invalid,
+        remove_from_groups=remove_from_groups,
         column_mapping=mapping or {},
     )
     if queue_plan:

@@ -38,6 +38,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-invalid", action="store_true", help="Import valid rows, skip invalid ones."
         )
+        parser.add_argument(
+            "--remove-from-groups",
+            action="store_true",
+            help="With a Groups column: also remove people from spreadsheet-made groups "
+            "their row no longer lists.",
+        )
         parser.add_argument("--sheet", default="", help="Sheet to read (default: the first).")
         parser.add_argument(
             "--as",
@@ -95,6 +101,7 @@ class Command(BaseCommand):
                     filename=path.name,
                     complete_list=options["complete_list"],
                     skip_invalid=options["skip_invalid"],
+                    remove_from_groups=options["remove_from_groups"],
                     sheet=options["sheet"],
                     mapping=mapping,
                 )
@@ -153,6 +160,14 @@ class Command(BaseCommand):
             for column in result["not_imported_columns"]:
                 hint = f" (did you mean {column['suggestion']}?)" if column["suggestion"] else ""
                 out(f"  Not imported: {column['header']}{hint}")
+            for group in result["groups"]:
+                what = (
+                    "rule-based, not changed"
+                    if group["kind"] == "rule"
+                    else f"{'new, ' if group['new'] else ''}+{group['joining']:,} "
+                    f"-{group['leaving']:,}"
+                )
+                out(f"  Group {group['name']}: {what}")
             for problem in result["file_errors"]:
                 out(f"  File: {problem['column']}: {problem['message']}")
             for item in result["errors"]:
@@ -199,6 +214,7 @@ def _describe(job: ImportJob) -> dict[str, Any]:
         "not_imported_columns": job.not_imported_columns,
         "notes": job.file_notes + [f"{c['header']}: {c['note']}" for c in job.column_notes],
         "file_errors": job.file_errors,
+        "groups": job.group_changes,
         "errors": [
             {"row": e["row"], "email": e["email"], "errors": e.get("errors", [])} for e in errors
         ],

@@ -35,17 +35,22 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 # --- templates ------------------------------------------------------------------
 
 
+WITH_GROUPS = [*TEMPLATE_HEADER, "Groups"]
+EXAMPLE_WITH_GROUPS = [*TEMPLATE_EXAMPLE, "Analysts; London office"]
+
+
 def test_templates_download_as_csv_and_xlsx_with_every_column_and_an_example_row(admin_client):
     response = admin_client.get(url("template", "csv"))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="roster-people-template.csv"'
-    assert csv_rows(response.content) == [TEMPLATE_HEADER, TEMPLATE_EXAMPLE]
+    # The template has a Groups column too; exports do not (see test_admin_downloads).
+    assert csv_rows(response.content) == [WITH_GROUPS, EXAMPLE_WITH_GROUPS]
 
     response = admin_client.get(url("template", "xlsx"))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="roster-people-template.xlsx"'
-    assert xlsx_rows(response.content) == [TEMPLATE_HEADER, TEMPLATE_EXAMPLE]
+    assert xlsx_rows(response.content) == [WITH_GROUPS, EXAMPLE_WITH_GROUPS]
 
     assert admin_client.get(url("template", "pdf")).status_code == 404
 

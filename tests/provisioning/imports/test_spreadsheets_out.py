@@ -85,6 +85,7 @@ def test_template_has_every_column_and_an_example_row(admin_user):
             "location",
             "start_date",
             "is_active",
+            "groups",
         ]
         assert parsed.records[0].phone_number == "+44 20 7946 0018"
         assert parsed.records[0].external_id == "00123"
