@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 from django.urls import reverse_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -416,6 +417,8 @@ UNFOLD = {
     "SITE_SYMBOL": "badge",
     "SHOW_HISTORY": False,
     "DASHBOARD_CALLBACK": "portal.dashboard.dashboard_callback",
+    # Roster's additions to the admin's styles (touch-sized controls).
+    "STYLES": [lambda request: static("css/admin.css")],
     # The side menu by task (portal/navigation.py), and the header's search:
     # people by name, email or external ID, and the pages of the menu.
     "SIDEBAR": {
