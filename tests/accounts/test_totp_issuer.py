@@ -22,9 +22,7 @@ def _issuer_and_label(client) -> tuple[str, str]:
     return issuer, unquote(url.path.lstrip("/"))
 
 
-def test_totp_issuer_follows_the_organisation_name_when_it_is_changed(
-    client, admin_user, settings
-):
+def test_totp_issuer_follows_the_organisation_name_when_it_is_changed(client, admin_user, settings):
     settings.ORGANISATION_NAME = "From the environment"
     client.post(reverse("account_login"), {"login": admin_user.email, "password": PASSWORD})
 

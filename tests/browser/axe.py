@@ -81,14 +81,16 @@ def assert_accessible(page, url: str | None = None) -> None:
     """Open ``url`` (if given) and fail unless axe finds nothing critical or serious."""
     if url is not None:
         response = page.goto(url)
-        assert response is not None and response.ok, f"{url} answered {response and response.status}"
+        assert response is not None and response.ok, (
+            f"{url} answered {response and response.status}"
+        )
         page.wait_for_load_state("networkidle")
     violations = audit(page)
     if violations:
         size = page.viewport_size or {}
         pytest.fail(
             f"axe-core found {len(violations)} critical/serious violation(s) on {page.url} "
-            f"at {size.get('width')}×{size.get('height')}:\n"
+            f"at {size.get('width')}x{size.get('height')}:\n"
             + "\n".join(f"  {violation}" for violation in violations),
             pytrace=False,
         )

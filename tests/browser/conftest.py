@@ -6,8 +6,8 @@ logged a console error or threw an uncaught exception (a failed load, a 404
 of any asset, a script error); nothing is ignored. A test that means to load
 an error page (a 403, a 404) says so with ``page.expect_console_errors(...)``.
 
-Pages open on a desktop (1440×900) unless a test asks for a phone
-(390×844, touch): ``@pytest.mark.parametrize("page", VIEWPORT_NAMES,
+Pages open on a desktop (1440x900) unless a test asks for a phone
+(390x844, touch): ``@pytest.mark.parametrize("page", VIEWPORT_NAMES,
 indirect=True)`` runs it on both, ``indirect=["page"]`` with ``["phone"]``
 on the phone only.
 """

@@ -1,4 +1,4 @@
-"""On a phone (390×844) and a desktop (1440×900): an invited person claims
+"""On a phone (390x844) and a desktop (1440x900): an invited person claims
 their account from the emailed link, and the Dashboard and Import pages fit."""
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def test_invited_person_claims_account_on_a_phone(page, live_server, mail_server
     page.get_by_role("button", name="Set up my account").tap()
 
     page.wait_for_load_state()
-    assert page.get_by_role("alert").inner_text().strip() == "Please correct the field marked below."
+    assert (
+        page.get_by_role("alert").inner_text().strip() == "Please correct the field marked below."
+    )
     again = page.get_by_label("Type the password again")
     assert again.get_attribute("aria-invalid") == "true"
     error = page.locator("#" + again.get_attribute("aria-describedby"))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.invitations import claim_account, resend_invitation
 from accounts.organisation import forget_cached_organisation
-from tests.accounts.invitations.helpers import deliver_queued, tokens
+from tests.accounts.invitations.helpers import deliver_queued
 from tests.accounts.invitations.test_claim import PASSWORD, invite
 from tests.factories import PersonFactory
 
@@ -52,9 +52,7 @@ def test_claim_form_tells_the_phone_which_keyboard_and_autofill_to_offer(
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
 
 
-def test_claim_errors_sit_by_their_field_and_are_announced(
-    client, admin_user, invitee, mailoutbox
-):
+def test_claim_errors_sit_by_their_field_and_are_announced(client, admin_user, invitee, mailoutbox):
     token = invite(invitee, admin_user)
     response = client.post(
         reverse("accounts:claim", args=[token]),
@@ -74,9 +72,7 @@ def test_claim_errors_sit_by_their_field_and_are_announced(
     assert invitee.status == invitee.Status.INVITED
 
 
-def test_every_unusable_link_says_why_and_offers_a_next_step(
-    client, admin_user, mailoutbox
-):
+def test_every_unusable_link_says_why_and_offers_a_next_step(client, admin_user, mailoutbox):
     expired, revoked, used = (
         PersonFactory(email=f"{name}@example.com") for name in ("exp", "rev", "used")
     )
