@@ -176,6 +176,12 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # TOTP keys and recovery-code seeds are stored encrypted (accounts.crypto);
 # the TOTP issuer is the organisation's name from its settings page.
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+# The code fields carry phone keyboard hints (number pad, no autocorrect).
+MFA_FORMS = {
+    "authenticate": "accounts.mfa_forms.AuthenticateForm",
+    "reauthenticate": "accounts.mfa_forms.ReauthenticateForm",
+    "activate_totp": "accounts.mfa_forms.ActivateTOTPForm",
+}
 # Staff (administrators, account managers, auditors) must set up TOTP before
 # they can use the admin panel when this is on.
 ROSTER_REQUIRE_STAFF_MFA = env.bool("ROSTER_REQUIRE_STAFF_MFA", default=False)
