@@ -1,5 +1,6 @@
 """axe-core finds nothing critical or serious on the pages people use most,
-on a desktop (1440x900) and on a phone (390x844).
+on a desktop (1440x900) and on a phone (390x844), the public pages in the
+light and the dark colour scheme.
 
 To audit another page, add its path to ADMIN_PAGES (signed in as a System
 administrator) or call ``assert_accessible(page, url)`` from any test.
@@ -52,13 +53,15 @@ def claim_url(live_server, mailoutbox):
 
 @pytest.mark.parametrize("page", VIEWPORT_NAMES, indirect=True)
 def test_claim_page_has_no_serious_violations(page, claim_url):
-    assert_accessible(page, claim_url)
-    # Nor once it shows errors.
-    page.fill('input[name="password1"]', "a sturdy claim passphrase")
-    page.fill('input[name="password2"]', "a different passphrase")
-    page.get_by_role("button", name="Set up my account").click()
-    page.get_by_role("alert").wait_for()
-    assert_accessible(page)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        assert_accessible(page, claim_url)
+        # Nor once it shows errors.
+        page.fill('input[name="password1"]', "a sturdy claim passphrase")
+        page.fill('input[name="password2"]', "a different passphrase")
+        page.get_by_role("button", name="Set up my account").click()
+        page.get_by_role("alert").wait_for()
+        assert_accessible(page)
 
 
 @pytest.mark.parametrize("page", ["phone"], indirect=True)
@@ -76,12 +79,17 @@ def test_your_account_has_no_serious_violations(page, live_server):
     )
     _sign_in(page, live_server, person.email, path="/me/")
     assert_accessible(page)
+    page.emulate_media(color_scheme="dark")
+    assert_accessible(page, page.url)
 
 
 @pytest.mark.parametrize("page", VIEWPORT_NAMES, indirect=True)
 def test_sign_in_and_account_pages_have_no_serious_violations(page, live_server):
-    for name in ("account_login", "account_reset_password", "accounts:new-link"):
-        assert_accessible(page, live_server.url + reverse(name))
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for name in ("account_login", "account_reset_password", "accounts:new-link"):
+            assert_accessible(page, live_server.url + reverse(name))
+    page.emulate_media(color_scheme="light")
     person = PersonFactory(claimed=True, email="ada@example.com")
     _sign_in(page, live_server, person.email, path="/me/")
     for name in ("account_change_password", "mfa_index", "mfa_activate_totp"):

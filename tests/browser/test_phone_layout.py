@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from accounts.invitations import claim_account
 from tests.browser.conftest import VIEWPORT_NAMES
 from tests.browser.test_claim_flow import (  # noqa: F401 (a fixture)
     PASSPHRASE,
@@ -15,6 +16,7 @@ from tests.browser.test_claim_flow import (  # noqa: F401 (a fixture)
     mail_server,
 )
 from tests.browser.test_people_flow import _sign_in
+from tests.conftest import PASSWORD
 from tests.factories import PersonFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -87,6 +89,41 @@ def test_invited_person_claims_account_on_a_phone(page, live_server, mail_server
     _assert_tappable(page.locator(".card .btn"))
     _assert_tappable(page.get_by_role("navigation", name="Your account").get_by_role("link"))
     _assert_claimed(ada)
+
+
+@pytest.mark.parametrize("page", ["phone"], indirect=True)
+def test_used_link_leads_a_phone_to_sign_in_and_the_account(page, live_server, mail_server):  # noqa: F811
+    ada = PersonFactory(
+        email="ada@example.com", first_name="Ada", last_name="Lovelace", full_name=""
+    )
+    link = _invite_and_send(ada, mail_server)
+    claim_account(
+        link.rstrip("/").rsplit("/", 1)[1], password=PASSWORD, first_name="Ada", last_name="King"
+    )
+
+    page.expect_console_errors(["410"])
+    page.goto(link)
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Your account is already set up"
+    _assert_fits(page)
+    _assert_tappable(page.locator(".card .btn"))
+    page.get_by_role("link", name="Sign in", exact=True).tap()
+    page.wait_for_url(re.compile(r"/accounts/login/$"))
+    _assert_fits(page)
+    _assert_tappable(page.locator(".card input:not([type=hidden]):not([type=checkbox])"))
+    _assert_tappable(page.locator(".card .btn, .card .help a"))
+    email = page.get_by_label("Email")
+    assert (email.get_attribute("type"), email.get_attribute("autocomplete")) == (
+        "email",
+        "email",
+    )
+    assert page.get_by_label("Password").get_attribute("autocomplete") == "current-password"
+    email.fill("ada@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").tap()
+    page.wait_for_url(re.compile(r"/me/$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Your account"
+    _assert_fits(page)
 
 
 @pytest.mark.parametrize("page", VIEWPORT_NAMES, indirect=True)
