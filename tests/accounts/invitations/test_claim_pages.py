@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 from django.utils import timezone
 
@@ -153,3 +154,16 @@ def test_claim_and_account_pages_show_the_organisations_name_and_logo(
         assert '<img class="brand-logo" src="data:image/png;base64,' in html
         assert "<span>Acme Ltd</span>" in html
         assert '<p class="eyebrow">Acme Ltd</p>' in html
+
+
+def test_your_account_offers_two_factor_until_it_is_on(client, admin_user):
+    client.force_login(admin_user)
+    before = client.get(reverse("accounts:your-account")).content.decode()
+    TOTP.activate(admin_user, generate_totp_secret())
+    after = client.get(reverse("accounts:your-account")).content.decode()
+
+    assert "Set up two-factor authentication" in before
+    assert "Two-factor authentication is on." not in before
+    assert "Set up two-factor authentication" not in after
+    assert "Manage two-factor authentication" in after
+    assert "Two-factor authentication is on." in after
