@@ -4,10 +4,15 @@ their account from the emailed link, and the Dashboard and Import pages fit."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
 
-from accounts.invitations import claim_account
+from accounts.invitations import claim_account, resend_invitation
+from tests.accounts.invitations.test_claim import invite
 from tests.browser.conftest import VIEWPORT_NAMES
 from tests.browser.test_claim_flow import (  # noqa: F401 (a fixture)
     PASSPHRASE,
@@ -123,6 +128,39 @@ def test_used_link_leads_a_phone_to_sign_in_and_the_account(page, live_server, m
     page.get_by_role("button", name="Sign in").tap()
     page.wait_for_url(re.compile(r"/me/$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Your account"
+    _assert_fits(page)
+
+
+@pytest.mark.parametrize("page", ["phone"], indirect=True)
+def test_every_unusable_link_fits_a_phone_with_a_next_step(page, live_server, mailoutbox, settings):
+    admin = PersonFactory(admin=True)
+    expired, revoked = (PersonFactory(email=f"{n}@example.com") for n in ("exp", "rev"))
+    with time_machine.travel(timezone.now() - timedelta(days=30)):
+        expired_link = live_server.url + reverse("accounts:claim", args=[invite(expired, admin)])
+    revoked_link = live_server.url + reverse("accounts:claim", args=[invite(revoked, admin)])
+    resend_invitation(revoked, by=admin)
+    page.expect_console_errors(["404", "410", "429"])
+    cases = [
+        (expired_link, "This link has expired", "Send me a new link"),
+        (revoked_link, "This link is no longer valid", "Sign in instead"),
+        (live_server.url + "/invitation/" + "x" * 43 + "/", "This link is not valid", None),
+    ]
+    for link, heading, first_step in cases:
+        page.goto(link)
+        assert page.get_by_role("heading", level=1).inner_text() == heading
+        steps = page.locator(".card .btn")
+        assert steps.count() >= 1
+        if first_step:
+            assert steps.first.inner_text() == first_step
+        _assert_tappable(steps)
+        _assert_fits(page)
+
+    settings.ROSTER_CLAIM_RATE_LIMIT = "1/m/ip"
+    page.goto(expired_link)
+    page.goto(expired_link)
+    assert page.get_by_role("heading", level=1).inner_text() == "Too many requests"
+    assert "Please wait a minute" in page.locator(".card").inner_text()
+    _assert_tappable(page.get_by_role("link", name="Try again"))
     _assert_fits(page)
 
 
