@@ -3,10 +3,15 @@
 An app that knows something about a person (provisioning: their SCIM push
 state) registers a section from its admin module::
 
-    register_person_section("admin/provisioning/person_scim.html", scim_context)
+    register_person_section(
+        "admin/provisioning/person_scim.html", scim_context,
+        title="SCIM provisioning", anchor="scim-state",
+    )
 
 The person page renders each registered template, in registration order,
-with the context its function returns for that person (None hides it).
+with the context its function returns for that person (None hides it), and
+lists ``title`` in its section navigation, linking to the element with id
+``anchor`` that the template renders.
 """
 
 from __future__ import annotations
@@ -28,21 +33,39 @@ class PersonSection:
 
     template: str
     context: dict[str, Any]
+    title: str = ""
+    anchor: str = ""
 
 
-_SECTIONS: dict[str, SectionContext] = {}
+@dataclass(frozen=True)
+class _Registered:
+    context: SectionContext
+    title: str
+    anchor: str
 
 
-def register_person_section(template: str, context: SectionContext) -> None:
+_SECTIONS: dict[str, _Registered] = {}
+
+
+def register_person_section(
+    template: str, context: SectionContext, *, title: str = "", anchor: str = ""
+) -> None:
     """Add ``template`` to the person page; registering it again replaces it."""
-    _SECTIONS[template] = context
+    _SECTIONS[template] = _Registered(context=context, title=title, anchor=anchor)
 
 
 def person_sections(request: HttpRequest, person: Person) -> list[PersonSection]:
     """Return the sections to show on ``person``'s page for ``request``'s viewer."""
     sections = []
-    for template, make_context in _SECTIONS.items():
-        context = make_context(request, person)
+    for template, registered in _SECTIONS.items():
+        context = registered.context(request, person)
         if context is not None:
-            sections.append(PersonSection(template=template, context=context))
+            sections.append(
+                PersonSection(
+                    template=template,
+                    context=context,
+                    title=registered.title,
+                    anchor=registered.anchor,
+                )
+            )
     return sections

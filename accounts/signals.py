@@ -1,4 +1,5 @@
-"""The events accounts publishes: ``person_changed`` and ``person_deactivating``.
+"""The events accounts publishes: ``person_changed``, ``person_deactivating``
+and ``organisation_changed``.
 
 ``person_changed``:
 
@@ -24,3 +25,9 @@ person_changed = Signal()
 # invitations and cancels queued emails. The people services send it instead
 # of calling invitations, which build on them.
 person_deactivating = Signal()
+
+# Sent after the transaction that saved the organisation's settings commits,
+# with ``fields``: list[str], the settings that changed (e.g. "time_zone").
+# Provisioning moves the SCIM targets' full-sync schedules, which run at an
+# hour in the organisation's time zone.
+organisation_changed = Signal()

@@ -389,7 +389,8 @@ if PRODUCTION and not ROSTER_ENCRYPTION_KEY:
 SCIM_LEASE_SECONDS = env.int("SCIM_LEASE_SECONDS", default=60)
 # Push tasks a full sync starts, so that several workers share it.
 SCIM_PUSH_FANOUT = env.int("SCIM_PUSH_FANOUT", default=4)
-# Members per group PATCH sent to a SCIM target (docs/scim-outbound.md, Groups).
+# The most group members per PATCH a SCIM target gets when its "Members per
+# request" is automatic (docs/scim-outbound.md, Groups).
 ROSTER_SCIM_GROUP_BATCH = env.int("ROSTER_SCIM_GROUP_BATCH", default=1000)
 
 # --- PROVISIONING: SCIM SERVER -----------------------------------------------
@@ -423,7 +424,7 @@ UNFOLD = {
     "SITE_SYMBOL": "badge",
     "SHOW_HISTORY": False,
     "DASHBOARD_CALLBACK": "portal.dashboard.dashboard_callback",
-    # Roster's additions to the admin's styles (touch-sized controls).
+    # Roster's additions to the theme: tap targets, focus, narrow screens.
     "STYLES": [lambda request: static("css/admin.css")],
     # The side menu by task (portal/navigation.py), and the header's search:
     # people by name, email or external ID, and the pages of the menu.

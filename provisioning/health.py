@@ -54,9 +54,12 @@ def list_identity_provider_health() -> list[IntegrationHealth]:
                 kind="identity_provider",
                 pk=source.pk,
                 name=source.name,
-                state=source.status if source.is_enabled else "disabled",
-                state_label=source.get_status_display() if source.is_enabled else "Disabled",
-                is_ok=source.is_enabled and source.status == IdentitySource.Status.CONNECTED,
+                state=source.status,
+                # A source without a schedule syncs when asked: that is a
+                # choice, not a fault.
+                state_label=source.get_status_display()
+                + ("" if source.is_enabled else " (manual sync only)"),
+                is_ok=source.status == IdentitySource.Status.CONNECTED,
                 last_run_at=run.started_at if run else None,
                 last_result=run.get_status_display() if run else "Never run",
                 failed=run.count_errors if run else 0,

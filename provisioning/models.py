@@ -8,6 +8,7 @@ depends on another through this module. Early migrations name
 """
 
 from provisioning.fields import CompactJSONField
+from provisioning.idp.group_models import GroupSnapshot, SourceGroup
 from provisioning.idp.models import DirectorySnapshot, IdentitySource, SourceLink, SyncRun
 from provisioning.imports.models import ImportChunk, ImportJob, import_upload_path
 from provisioning.scim.group_models import ScimGroupLink
@@ -17,6 +18,7 @@ from provisioning.scim_server.models import ScimClient, ScimUserState
 __all__ = [
     "CompactJSONField",
     "DirectorySnapshot",
+    "GroupSnapshot",
     "IdentitySource",
     "ImportChunk",
     "ImportJob",
@@ -26,6 +28,7 @@ __all__ = [
     "ScimRun",
     "ScimTarget",
     "ScimUserState",
+    "SourceGroup",
     "SourceLink",
     "SyncRun",
     "import_upload_path",

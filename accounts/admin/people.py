@@ -15,16 +15,15 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import ShowFacets
 from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from django.utils.html import format_html
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
 from unfold.decorators import display
 
-from accounts import selectors, services
+from accounts import services
 from accounts.actors import signed_in
 from accounts.admin.base import ServiceAdmin
 from accounts.admin.lifecycle import LifecycleActionsMixin
-from accounts.admin_extensions import person_sections
+from accounts.admin.profile import STATUS_COLOURS, profile_context
 from accounts.admin_views import (
     DepartmentFilter,
     FastCheckboxMixin,
@@ -37,16 +36,6 @@ from accounts.forms import PersonForm
 from accounts.invitations.admin import InvitationAdminMixin
 from accounts.invitations.admin_forms import DeliveryFailedFilter, InvitedForFilter
 from accounts.models import Person
-
-REPORTS_SHOWN = 50
-EVENTS_SHOWN = 50
-
-STATUS_COLOURS = {
-    Person.Status.STAGED: "info",
-    Person.Status.INVITED: "warning",
-    Person.Status.ACTIVE: "success",
-    Person.Status.DEACTIVATED: "danger",
-}
 
 
 @admin.register(Person)
@@ -104,6 +93,10 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
         "reactivate_detail",
     )
     actions_list = ("invite_awaiting", "remind_all")
+    # The profile: a header with the person's status and actions and the
+    # section navigation above the form; reporting line, invitation, the
+    # sections other apps register and the timeline below it.
+    change_form_outer_before_template = "admin/accounts/person/profile_header.html"
     change_form_outer_after_template = "admin/accounts/person/extras.html"
 
     # --- columns ----------------------------------------------------------
@@ -237,6 +230,22 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
             hidden.add("reactivate_detail")
         return [a for a in actions if a.method.__name__ not in hidden]
 
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Person | None = None,
+    ) -> HttpResponse:
+        # The actions that apply to the person sit in the profile's header,
+        # not in the top bar (where a phone hides them behind a menu).
+        if obj is not None:
+            context["profile_actions"] = context.get("actions_detail") or []
+            context["actions_detail"] = []
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def change_view(
         self,
         request: HttpRequest,
@@ -251,19 +260,9 @@ class PersonAdmin(InvitationAdminMixin, LifecycleActionsMixin, FastCheckboxMixin
             pk = None
         person = self.get_object(request, unquote(object_id)) if pk is not None else None
         if person is not None:
-            context["person_sections"] = person_sections(request, person)
+            context.update(profile_context(request, person))
         if pk is not None:
-            reports = list(selectors.list_direct_reports(Person(pk=pk))[: REPORTS_SHOWN + 1])
-            context.update(
-                direct_reports=reports[:REPORTS_SHOWN],
-                more_reports=len(reports) > REPORTS_SHOWN,
-                reports_url=reverse("admin:accounts_person_changelist")
-                + f"?manager__id__exact={pk}",
-                events=list(selectors.list_events_for_person(pk)[:EVENTS_SHOWN]),
-                events_url=reverse("admin:accounts_lifecycleevent_changelist")
-                + f"?person_ref={pk}",
-            )
-            target = Person.objects.filter(pk=pk).first()
+            target = person or Person.objects.filter(pk=pk).first()
             reason = target and services.staff_protection(target, by=signed_in(request))
             if reason and request.method == "GET":
                 context["staff_protected"] = reason

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.actors import Actor, describe
+from accounts.demo.groups import seed_demo_groups
 from accounts.demo.organisation import DEMO_DOMAIN, DemoPerson, build_organisation, level_batches
 from accounts.exceptions import InvalidPerson
 from accounts.invitations import services as invitation_services
@@ -65,7 +66,8 @@ def seed_demo_people(
     ``domain``, so running it twice adds no one. Writes in bulk: one insert per
     batch of people and one per batch of ``created`` audit rows. Raises
     NotAllowed for the wrong role, InvalidPerson for a bad or disallowed domain.
-    Invited people get an invitation sent in the last few days.
+    Invited people get an invitation sent in the last few days. Demo groups
+    (two departments, the London office, the leadership team) come with them.
     """
     services.require(by, "accounts.add_person")
     if n < 1:
@@ -111,6 +113,8 @@ def seed_demo_people(
             batch_size=BATCH_SIZE,
         )
     services.publish(pks, LifecycleEvent.Action.CREATED)
+    # Batches follow the plan's order, so pks[i] is plan[i]'s.
+    seed_demo_groups([pk for pk, p in zip(pks, plan, strict=True) if p.level <= 1], by=by)
     return SeedResult(created=len(pks), domain=name, person_ids=tuple(pks))
 
 

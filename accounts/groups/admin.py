@@ -241,4 +241,9 @@ def person_groups_context(request: HttpRequest, person: Person) -> dict[str, Any
     }
 
 
-register_person_section("admin/accounts/group/person_section.html", person_groups_context)
+register_person_section(
+    "admin/accounts/group/person_section.html",
+    person_groups_context,
+    title="Groups",
+    anchor="person-groups",
+)

@@ -24,6 +24,7 @@ class InvitationSummary:
     invited_by: str
     send_at: datetime
     sent_at: datetime | None
+    opened_at: datetime | None
     expires_at: datetime | None
     is_expired: bool
     reminders_sent: int
@@ -98,6 +99,7 @@ def get_invitation_summary(
         invited_by=invitation.invited_by_label,
         send_at=invitation.send_at,
         sent_at=invitation.sent_at,
+        opened_at=invitation.opened_at,
         expires_at=invitation.expires_at,
         is_expired=invitation.status == Invitation.Status.SENT
         and invitation.expires_at is not None

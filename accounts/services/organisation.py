@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from functools import partial
 from typing import Any
 
 import phonenumbers
@@ -14,6 +15,7 @@ from accounts.models.organisation import LOGO_MAX_BYTES, LOGO_TYPES
 from accounts.organisation import defaults, forget_cached_organisation, parse_reminder_days
 from accounts.services.events import record_event
 from accounts.services.permissions import Actorish, require
+from accounts.signals import organisation_changed
 
 MAX_EXPIRY_DAYS = 90
 
@@ -131,6 +133,10 @@ def update_organisation(
         )
     transaction.on_commit(forget_cached_organisation)
     forget_cached_organisation()
+    if changes:
+        transaction.on_commit(
+            partial(organisation_changed.send, sender=Organisation, fields=sorted(changes))
+        )
     return row
 
 

@@ -25,6 +25,9 @@ class IdentitySourceOutputSerializer(serializers.Serializer):
     is_enabled = serializers.BooleanField()
     scope_kind = serializers.ChoiceField(choices=IdentitySource.ScopeKind.choices)
     scope_values = serializers.JSONField()
+    group_scope = serializers.ChoiceField(choices=IdentitySource.GroupScope.choices)
+    # Provider ids of the chosen groups (group_scope "chosen").
+    group_keys = serializers.JSONField()
     sync_interval_minutes = serializers.IntegerField()
     last_error = serializers.CharField()
     last_synced_at = serializers.DateTimeField(allow_null=True)
@@ -43,6 +46,10 @@ class SyncRunOutputSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     counts = serializers.DictField(child=serializers.IntegerField())
+    group_counts = serializers.DictField(child=serializers.IntegerField())
+    # [{"action", "name", "old_name", "joins", "leaves"}] and [{"group", "message"}].
+    group_changes = serializers.JSONField()
+    group_warnings = serializers.JSONField()
     deactivation_threshold = serializers.IntegerField()
     error_message = serializers.CharField()
     # [{"email", "messages"}]: people imported with attributes left empty.

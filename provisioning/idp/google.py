@@ -87,7 +87,9 @@ _NEW_KEY = (
 _NOT_A_KEY = f"This is not a Google service-account JSON key. {_NEW_KEY}"
 
 
-def _credentials(config: GoogleConfig) -> service_account.Credentials:
+def _credentials(
+    config: GoogleConfig, scopes: Sequence[str] = SCOPES
+) -> service_account.Credentials:
     try:
         info = dict(config.service_account_info)
     except (ValueError, TypeError) as exc:
@@ -102,7 +104,7 @@ def _credentials(config: GoogleConfig) -> service_account.Credentials:
             f"file as downloaded. {_NEW_KEY}",
         )
     try:
-        creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+        creds = service_account.Credentials.from_service_account_info(info, scopes=list(scopes))
     except (ValueError, KeyError, TypeError) as exc:
         # cryptography's text ("ASN.1 parsing error: short data") says only
         # that the PEM block is damaged or cut short.
@@ -114,9 +116,9 @@ def _credentials(config: GoogleConfig) -> service_account.Credentials:
     return creds.with_subject(config.admin_email)
 
 
-def _service(config: GoogleConfig) -> Any:
+def _service(config: GoogleConfig, scopes: Sequence[str] = SCOPES) -> Any:
     http = google_auth_httplib2.AuthorizedHttp(
-        _credentials(config), http=httplib2.Http(timeout=config.timeout)
+        _credentials(config, scopes), http=httplib2.Http(timeout=config.timeout)
     )
     options = {"api_endpoint": config.api_endpoint} if config.api_endpoint else None
     return discovery.build(

@@ -26,6 +26,11 @@ class IdentitySource(models.Model):
         MANAGERS = "managers", "People under chosen managers (whole reporting structure)"
         GROUPS = "groups", "Google organisational units or Entra groups"
 
+    class GroupScope(models.TextChoices):
+        NONE = "none", "No groups"
+        ALL = "all", "All groups"
+        CHOSEN = "chosen", "These groups"
+
     class InviteMode(models.TextChoices):
         NONE = "none", "Later (invite by hand)"
         NOW = "now", "Send invitations now"
@@ -68,6 +73,14 @@ class IdentitySource(models.Model):
     )
     guard_value = models.PositiveIntegerField(default=0)
     delta_link = models.TextField(blank=True, editable=False)
+    # Which of the provider's groups come into Roster as static groups; with
+    # CHOSEN, ``group_keys`` holds the provider's ids of the chosen groups.
+    group_scope = models.CharField(
+        max_length=8, choices=GroupScope.choices, default=GroupScope.NONE
+    )
+    group_keys = models.JSONField(default=list, blank=True)
+    # Entra's /groups/delta link, kept next to the users' one.
+    groups_delta_link = models.TextField(blank=True, editable=False)
     known_departments = models.JSONField(default=list, blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     last_error = models.TextField(blank=True, editable=False)
@@ -88,6 +101,10 @@ class IdentitySource(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=["google", "entra"]), name="identitysource_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(group_scope__in=["none", "all", "chosen"]),
+                name="identitysource_group_scope_valid",
             ),
         ]
 
@@ -201,6 +218,21 @@ class SyncRun(models.Model):
     # What the run read, committed with its changes (a paused run keeps it until decided).
     pending_snapshot = models.BinaryField(null=True, blank=True, editable=False)
     pending_delta_link = models.TextField(blank=True, editable=False)
+    # Groups: what the run plans (and, once applied, did) to the source's groups.
+    count_groups_new = models.PositiveIntegerField(default=0)
+    count_groups_renamed = models.PositiveIntegerField(default=0)
+    count_groups_deleted = models.PositiveIntegerField(default=0)
+    count_groups_unchanged = models.PositiveIntegerField(default=0)
+    count_group_joins = models.PositiveIntegerField(default=0)
+    count_group_leaves = models.PositiveIntegerField(default=0)
+    count_group_skipped = models.PositiveIntegerField(default=0)
+    # [{"action", "name", "old_name", "joins", "leaves"}] and [{"group", "message"}].
+    group_changes = models.JSONField(default=list, blank=True)
+    group_warnings = models.JSONField(default=list, blank=True)
+    # The groups as read (compressed JSON), stored as the source's group
+    # snapshot when the run is applied, with the groups' delta link.
+    pending_groups = models.BinaryField(null=True, blank=True, editable=False)
+    pending_groups_delta_link = models.TextField(blank=True, editable=False)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -248,6 +280,18 @@ class SyncRun(models.Model):
             "linked": self.count_linked,
             "conflicts": self.count_conflicts,
             "warnings": self.count_warnings,
+        }
+
+    @property
+    def group_counts(self) -> dict[str, int]:
+        return {
+            "groups_new": self.count_groups_new,
+            "groups_renamed": self.count_groups_renamed,
+            "groups_deleted": self.count_groups_deleted,
+            "groups_unchanged": self.count_groups_unchanged,
+            "group_members_added": self.count_group_joins,
+            "group_members_removed": self.count_group_leaves,
+            "group_members_skipped": self.count_group_skipped,
         }
 
 

@@ -31,4 +31,4 @@ def section_context(request: HttpRequest, person: Person) -> dict[str, Any] | No
     }
 
 
-register_person_section(TEMPLATE, section_context)
+register_person_section(TEMPLATE, section_context, title="Identity provider", anchor="idp-state")

@@ -2,8 +2,9 @@
 
 Each (group, target) link records the remote id, the members the target
 confirmed and the group ``version`` it has seen. A pass creates missing
-groups, sends member changes as PATCH requests of at most
-``ROSTER_SCIM_GROUP_BATCH`` members each, renames, and deletes groups that
+groups, sends member changes as PATCH requests of at most the target's
+batch size (``group_batch``: set on the target, or derived from what it
+advertises; halved when it answers 413), renames, and deletes groups that
 were deleted or left the scope. Members are sent only once their own user
 exists on the target (their person link has a remote id); until then the
 group stays pending, so the next pass (after the people push, or the sweep)
@@ -17,20 +18,19 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Group, GroupMembership
 from provisioning.scim.client import Conflict, NotFound, ScimClient, ScimError
 from provisioning.scim.client import groups as remote
+from provisioning.scim.group_batch import effective_batch, is_too_large, remember_batch
 from provisioning.scim.group_models import ScimGroupLink
 from provisioning.scim.models import ScimLink, ScimTarget
 from provisioning.scim.push.connect import client_for
 from provisioning.scim.push.outbox import scope_q
 
 logger = logging.getLogger(__name__)
-DEFAULT_BATCH = 1000
 
 
 @dataclass
@@ -45,10 +45,6 @@ class GroupPushOutcome:
     waiting_members: int = 0
     requests: int = 0
     planned: list[dict[str, Any]] = field(default_factory=list)
-
-
-def batch_size() -> int:
-    return max(1, int(getattr(settings, "ROSTER_SCIM_GROUP_BATCH", DEFAULT_BATCH)))
 
 
 def groups_in_scope(target: ScimTarget) -> QuerySet[Group]:
@@ -98,6 +94,8 @@ def _desired(target: ScimTarget, group: Group) -> tuple[dict[int, str], int]:
 class _Pass:
     def __init__(self, target: ScimTarget, client: ScimClient | None, outcome: GroupPushOutcome):
         self.target, self.client, self.outcome = target, client, outcome
+        self.batch = effective_batch(target)
+        self.shrunk = False
 
     def c(self) -> ScimClient:
         assert self.client is not None
@@ -136,27 +134,56 @@ class _Pass:
         self.outcome.adopted += 1
         return remote_id, {int(by_remote[r]) for r in remote_members if r in by_remote}
 
+    def smaller(self, exc: ScimError, sent: int) -> bool:
+        """After a refusal of ``sent`` members, halve the batch; False if that cannot help."""
+        if self.client is None or not is_too_large(exc) or sent <= 1:
+            return False
+        self.batch = sent // 2
+        self.shrunk = True
+        logger.info(
+            "%s refused %d members in one request; trying %d.", self.target, sent, sent // 2
+        )
+        return True
+
+    def accepted(self) -> None:
+        """Remember a halved batch once the target accepted a request of that size."""
+        if self.shrunk:
+            remember_batch(self.target, self.batch)
+            self.shrunk = False
+
+    def create(self, link: ScimGroupLink, group: Group, desired: dict[int, str]) -> set[int]:
+        """POST the group with its first batch of members; return the members sent."""
+        while True:
+            first = sorted(desired)[: self.batch]
+            body = {"displayName": group.name, "members": [{"value": desired[pk]} for pk in first]}
+            try:
+                created = self.send(
+                    "POST",
+                    "/Groups",
+                    body,
+                    lambda first=first: remote.create_group(
+                        self.c(),
+                        display_name=group.name,
+                        external_id=group.external_id,
+                        member_ids=[desired[pk] for pk in first],
+                    ),
+                )
+            except ScimError as exc:
+                # A refused POST created nothing: send it again, smaller.
+                if not self.smaller(exc, len(first)):
+                    raise
+                continue
+            self.accepted()
+            link.remote_id = created
+            return set(first)
+
     def push(self, link: ScimGroupLink, group: Group) -> None:
         version = group.version
         desired, waiting = _desired(self.target, group)
         confirmed = {int(pk) for pk in link.members}
-        batch = batch_size()
+        self.batch, self.shrunk = effective_batch(self.target), False
         if not link.remote_id:
-            first = sorted(desired)[:batch]
-            body = {"displayName": group.name, "members": [{"value": desired[pk]} for pk in first]}
-            created = self.send(
-                "POST",
-                "/Groups",
-                body,
-                lambda: remote.create_group(
-                    self.c(),
-                    display_name=group.name,
-                    external_id=group.external_id,
-                    member_ids=[desired[pk] for pk in first],
-                ),
-            )
-            link.remote_id = created
-            confirmed = set(first)
+            confirmed = self.create(link, group, desired)
             self.outcome.created += 1
             link.display_name = group.name
             self._save(link, confirmed)
@@ -176,21 +203,30 @@ class _Pass:
         remove_remote = _remote_ids(self.target, remove)
         changed = bool(add or remove)
         while add or remove:
-            take_add, add = add[:batch], add[batch:]
-            room = batch - len(take_add)
-            take_remove, remove = remove[:room], remove[room:]
+            take_add = add[: self.batch]
+            take_remove = remove[: self.batch - len(take_add)]
             ops = remote.member_operations(
                 add=[desired[pk] for pk in take_add],
                 remove=[remove_remote[pk] for pk in take_remove if pk in remove_remote],
             )
             if ops:
                 remote_id = link.remote_id or ""
-                self.send(
-                    "PATCH",
-                    f"/Groups/{remote_id}",
-                    ops,
-                    lambda ops=ops, rid=remote_id: remote.patch_group(self.c(), rid, ops),
-                )
+                try:
+                    self.send(
+                        "PATCH",
+                        f"/Groups/{remote_id}",
+                        ops,
+                        lambda ops=ops, rid=remote_id: remote.patch_group(self.c(), rid, ops),
+                    )
+                except ScimError as exc:
+                    # A refused PATCH applied nothing (RFC 7644 3.5.2: all
+                    # operations or none): the same changes go again, fewer
+                    # at a time; what was confirmed stays confirmed.
+                    if not self.smaller(exc, len(take_add) + len(take_remove)):
+                        raise
+                    continue
+                self.accepted()
+            add, remove = add[len(take_add) :], remove[len(take_remove) :]
             confirmed = (confirmed | set(take_add)) - set(take_remove)
             self._save(link, confirmed)
         if changed:

@@ -25,6 +25,20 @@ class ScimTarget(models.Model):
         RETRYING = "retrying", "Retrying"
         PAUSED = "paused", "Paused"
 
+    class FullSync(models.TextChoices):
+        NEVER = "never", "Never"
+        DAILY = "daily", "Every day"
+        WEEKLY = "weekly", "Every week"
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
     name = models.CharField(max_length=100, unique=True)
     base_url = models.URLField("base URL", max_length=500)
     auth_method = models.CharField(
@@ -69,6 +83,27 @@ class ScimTarget(models.Model):
     )
     backoff_until = models.DateTimeField(null=True, blank=True, editable=False)
     initial_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A scheduled full sync (provisioning.scim.schedules) repairs drift the
+    # outbox cannot see: users changed or removed on the target itself.
+    full_sync = models.CharField(max_length=10, choices=FullSync.choices, default=FullSync.NEVER)
+    # An hour of the day in the organisation's time zone.
+    full_sync_hour = models.PositiveSmallIntegerField(default=3)
+    full_sync_weekday = models.PositiveSmallIntegerField(
+        choices=Weekday.choices, default=Weekday.SUNDAY
+    )
+    full_sync_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # Group members per PATCH: empty = derived from what the target
+    # advertises (provisioning.scim.group_batch).
+    group_batch_size = models.PositiveIntegerField("members per request", null=True, blank=True)
+    # Learnt from a 413 (or "too many members") answer: halved until accepted.
+    group_batch_learned = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,6 +112,25 @@ class ScimTarget(models.Model):
         verbose_name = "SCIM target"
         constraints = [
             models.CheckConstraint(condition=Q(rate_limit__gt=0), name="scimtarget_rate_positive"),
+            models.CheckConstraint(
+                condition=Q(full_sync__in=["never", "daily", "weekly"]),
+                name="scimtarget_full_sync_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(full_sync_hour__lte=23), name="scimtarget_full_sync_hour_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(full_sync_weekday__lte=6), name="scimtarget_full_sync_weekday_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(group_batch_size__isnull=True)
+                | Q(group_batch_size__gte=1, group_batch_size__lte=10000),
+                name="scimtarget_group_batch_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(group_batch_learned__isnull=True) | Q(group_batch_learned__gte=1),
+                name="scimtarget_group_batch_learned_positive",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -64,4 +64,4 @@ def section_context(request: HttpRequest, person: Person) -> dict[str, Any] | No
     return {"states": list_target_states(person)}
 
 
-register_person_section(TEMPLATE, section_context)
+register_person_section(TEMPLATE, section_context, title="SCIM provisioning", anchor="scim-state")

@@ -41,6 +41,18 @@ def sync_target_task(target_id: int, run_id: int) -> None:
     push_target_task(target_id, run_id)
 
 
+@shared_task(name="provisioning.scim.full_sync", ignore_result=True)
+def start_scheduled_sync_task(target_id: int) -> None:
+    """Run the target's scheduled full sync (named by its beat entry).
+
+    Does nothing when the target is gone, disabled, paused, no longer
+    scheduled, or already in a full sync.
+    """
+    run = services.start_scheduled_sync(target_id)
+    if run is not None:
+        sync_target_task(target_id, run.pk)
+
+
 @shared_task(name="provisioning.scim.reconcile_target", ignore_result=True)
 def reconcile_target_task(target_id: int, run_id: int, fix: bool = False) -> None:
     """Report drift between a target and Roster; with ``fix``, push the corrections."""

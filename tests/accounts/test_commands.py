@@ -295,7 +295,7 @@ def test_seed_demo_creates_an_organisation_with_one_management_tree():
     assert {i.person_id for i in invitations} == invited
     assert len(invitations) == len(invited)
     assert {(i.status, i.invited_by_label) for i in invitations} == {("sent", "Demo data")}
-    events = LifecycleEvent.objects.filter(action="created")
+    events = LifecycleEvent.objects.filter(action="created", person__isnull=False)
     assert events.count() == 120
     assert set(events.values_list("actor_label", "actor_kind")) == {("Demo data", "cli")}
     report = next(p for p in people.values() if p.manager_id)
@@ -381,3 +381,23 @@ def test_ensure_admin_human_output_names_the_chosen_email():
     assert lines[2].startswith("  Password: ")
     assert password.check_password(lines[2].removeprefix("  Password: "))
     assert lines[3] == "The password is shown only this once."
+
+
+def test_seed_demo_brings_groups_whose_members_follow_their_rules():
+    from accounts.models import Group
+
+    run("seed_demo", "--people=120", "--seed=7")
+    groups = {g.name: g for g in Group.objects.all()}
+    assert set(groups) == {"Engineering", "Sales", "London office", "Leadership team"}
+    engineering = set(groups["Engineering"].members.values_list("pk", flat=True))
+    assert engineering == set(
+        Person.objects.filter(department="Engineering").values_list("pk", flat=True)
+    )
+    assert engineering  # the demo organisation always has engineers
+    leaders = groups["Leadership team"].members.all()
+    assert groups["Leadership team"].kind == Group.Kind.STATIC
+    assert sorted(p.job_title for p in leaders)[0] == "Chief Executive Officer"
+    assert all(p.manager_id is None or p.manager.manager_id is None for p in leaders)
+    # A second organisation under another domain adds people but no second set of groups.
+    run("seed_demo", "--people=5", "--domain=other.example")
+    assert Group.objects.count() == 4

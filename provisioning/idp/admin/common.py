@@ -29,7 +29,14 @@ def runs_table(runs: Any) -> str:
             f"{run.duration:.1f} s" if run.duration is not None else "-",
             f"{run.count_new} new, {run.count_updated} updated, {run.count_deactivated} "
             f"deactivated, {run.count_reactivated} reactivated, {run.count_skipped} staff skipped, "
-            f"{run.count_errors} errors",
+            f"{run.count_errors} errors"
+            + (
+                f"; groups: {run.count_groups_new} new, {run.count_groups_renamed} renamed, "
+                f"{run.count_groups_deleted} deleted, +{run.count_group_joins} "
+                f"-{run.count_group_leaves} members"
+                if run.group_changes
+                else ""
+            ),
         )
         for run in runs
     ]

@@ -51,6 +51,8 @@ class SyncRunAdmin(ModelAdmin):
         "finished_at",
         "summary_panel",
         "preview_panel",
+        "groups_panel",
+        "group_warnings_panel",
         "linked_panel",
         "conflicts_panel",
         "errors_panel",
@@ -74,7 +76,8 @@ class SyncRunAdmin(ModelAdmin):
 
     @display(description="Counts")
     def summary(self, obj: SyncRun) -> str:
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in obj.counts.items() if v)
+        counts = obj.counts | obj.group_counts
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items() if v)
 
     @display(description="Counts")
     def summary_panel(self, obj: SyncRun) -> str:
@@ -83,7 +86,36 @@ class SyncRunAdmin(ModelAdmin):
         ]
         rows.append(("deactivation limit", obj.deactivation_threshold))
         rows.append(("read", "changes only" if obj.is_incremental else "everything"))
-        return table(["", "People"], rows)
+        rows += [(k.replace("_", " "), v) for k, v in obj.group_counts.items()]
+        return table(["", "People and groups"], rows)
+
+    @display(description="Groups (changes)")
+    def groups_panel(self, obj: SyncRun) -> str:
+        labels = {
+            "new": "create",
+            "rename": "rename",
+            "update": "new description",
+            "members": "members",
+            "delete": "delete",
+        }
+        rows = [
+            (
+                labels.get(c["action"], c["action"]),
+                c["name"],
+                f"{c['old_name']} → {c['name']}" if c.get("old_name") else "",
+                f"{c['joins']} joining, {c['leaves']} leaving",
+            )
+            for c in obj.group_changes
+        ]
+        if not rows:
+            return "No group changes."
+        return table(["Change", "Group", "Rename", "Members"], rows)
+
+    @display(description="Group warnings")
+    def group_warnings_panel(self, obj: SyncRun) -> str:
+        return table(
+            ["Group", "Warning"], [(w["group"], w["message"]) for w in obj.group_warnings[:SHOWN]]
+        )
 
     @display(description="Preview (first rows of each kind)")
     def preview_panel(self, obj: SyncRun) -> str:

@@ -8,6 +8,7 @@ write-only: the form never shows them.
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -24,10 +25,13 @@ from accounts.actors import signed_in
 from accounts.admin import ServiceAdmin
 from accounts.admin_tables import table
 from accounts.exceptions import DomainError
+from accounts.organisation import current_organisation
 from provisioning.idp import services as idp_services
 from provisioning.idp.admin.common import SHOWN, TEMPLATE, runs_table
+from provisioning.idp.admin.groups import choose_groups_view, groups_panel
 from provisioning.idp.mapping import MAPPED_ATTRIBUTES
 from provisioning.idp.models import IdentitySource, SyncRun
+from provisioning.idp.services import schedules
 
 WRITE_ONLY = (
     "Write-only: stored encrypted, never shown again. Leave empty to keep the current one; "
@@ -79,6 +83,13 @@ class IdentitySourceForm(forms.ModelForm):
         help_text='Provider field per attribute, e.g. {"location": "orgUnitPath"}. '
         "The mapping in use is shown below.",
     )
+    sync_every = forms.ChoiceField(
+        label="Sync",
+        choices=schedules.SYNC_CHOICES,
+        initial="60",
+        help_text="Scheduled syncs start once an administrator confirmed the first run. "
+        "Manually only: the source syncs when Sync now is pressed.",
+    )
 
     class Meta:
         model = IdentitySource
@@ -87,8 +98,6 @@ class IdentitySourceForm(forms.ModelForm):
             "kind",
             "scope_kind",
             "mapping_overrides",
-            "sync_interval_minutes",
-            "is_enabled",
             "guard_mode",
             "guard_value",
         ]
@@ -101,6 +110,24 @@ class IdentitySourceForm(forms.ModelForm):
         if self.instance.pk and "kind" in self.fields:
             self.fields["kind"].disabled = True
             self.initial["scope_text"] = "\n".join(self.instance.scope_values or [])
+        if "sync_every" in self.fields:
+            self._offer_current_interval()
+
+    def _offer_current_interval(self) -> None:
+        source = self.instance
+        if not source.pk:
+            return
+        minutes = str(source.sync_interval_minutes)
+        field = self.fields["sync_every"]
+        assert isinstance(field, forms.ChoiceField)
+        choices = list(schedules.SYNC_CHOICES)
+        if minutes not in dict(choices):
+            # An interval set through the API stays selectable, so saving
+            # the page does not change it.
+            label = schedules.describe_interval(source.sync_interval_minutes)
+            choices.insert(0, (minutes, label))
+        field.choices = choices
+        self.initial["sync_every"] = minutes if source.is_enabled else schedules.MANUAL
 
     def _post_clean(self) -> None:
         # Validation belongs to the service.
@@ -114,14 +141,18 @@ class IdentitySourceForm(forms.ModelForm):
             credentials["service_account_info"] = data["service_account_json"]
         if data.get("client_secret"):
             credentials["client_secret"] = data["client_secret"]
+        every = data["sync_every"]
+        manual = every == schedules.MANUAL
         options = {
             "scope_kind": data["scope_kind"],
             "scope_values": [
                 line.strip() for line in (data.get("scope_text") or "").splitlines() if line.strip()
             ],
             "mapping_overrides": data.get("mapping_overrides") or {},
-            "sync_interval_minutes": data["sync_interval_minutes"],
-            "is_enabled": data["is_enabled"],
+            # Manually only keeps the interval, for when a schedule is chosen again.
+            "sync_interval_minutes": (self.instance.sync_interval_minutes if manual else int(every))
+            or 60,
+            "is_enabled": not manual,
             "guard_mode": data["guard_mode"],
             "guard_value": data["guard_value"] or 0,
         }
@@ -145,10 +176,10 @@ class IdentitySourceForm(forms.ModelForm):
 @admin.register(IdentitySource)
 class IdentitySourceAdmin(ServiceAdmin):
     form = IdentitySourceForm
-    list_display = ("name", "kind", "status_label", "scope_kind", "last_synced_at", "is_enabled")
+    list_display = ("name", "kind", "status_label", "scope_kind", "last_synced_at", "schedule")
     list_filter = ("kind", "status")
     search_fields = ("name",)
-    actions_detail = ("test_detail", "sync_detail", "dry_run_detail")
+    actions_detail = ("test_detail", "sync_detail", "dry_run_detail", "groups_detail")
 
     def get_fieldsets(self, request: HttpRequest, obj: IdentitySource | None = None) -> list:
         sets: list = [
@@ -161,11 +192,19 @@ class IdentitySourceAdmin(ServiceAdmin):
             ("Mapping", {"fields": ["mapping_overrides"]}),
             (
                 "Schedule and safety",
-                {"fields": ["sync_interval_minutes", "is_enabled", "guard_mode", "guard_value"]},
+                {
+                    "fields": [
+                        "sync_every",
+                        *(["schedule_panel"] if obj is not None else []),
+                        "guard_mode",
+                        "guard_value",
+                    ]
+                },
             ),
         ]
         if obj is not None:
             sets.insert(0, ("Status", {"fields": ["status_panel"]}))
+            sets.append(("Groups", {"fields": ["groups_panel"]}))
             sets.append(("Mapping in use", {"fields": ["mapping_panel", "departments_panel"]}))
             sets.append(("Runs", {"fields": ["runs_panel"]}))
         return sets
@@ -173,7 +212,14 @@ class IdentitySourceAdmin(ServiceAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
         if obj is None:
             return []
-        return ["status_panel", "mapping_panel", "departments_panel", "runs_panel"]
+        return [
+            "status_panel",
+            "schedule_panel",
+            "groups_panel",
+            "mapping_panel",
+            "departments_panel",
+            "runs_panel",
+        ]
 
     @display(
         description="Status",
@@ -197,6 +243,35 @@ class IdentitySourceAdmin(ServiceAdmin):
             obj.get_invite_mode_display(),
         )
 
+    @display(description="Schedule")
+    def schedule(self, obj: IdentitySource) -> str:
+        return schedules.describe_schedule(obj)
+
+    @display(description="Next and last sync")
+    def schedule_panel(self, obj: IdentitySource) -> str:
+        zone = zoneinfo.ZoneInfo(current_organisation().time_zone)
+        upcoming = schedules.next_sync_at(obj)
+        next_text = (
+            f"{upcoming.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+            if upcoming is not None
+            else schedules.schedule_note(obj) or "Not scheduled."
+        )
+        run = obj.runs.filter(is_dry_run=False).first()
+        if run is None:
+            last_text = "Never."
+        else:
+            last_text = (
+                f"{run.started_at.astimezone(zone):%Y-%m-%d %H:%M %Z} "
+                f"({run.get_trigger_display()}): {run.get_status_display()}"
+                + (f", {run.error_message}" if run.error_message else "")
+            )
+        return format_html(
+            "<p>{}</p><p>Next sync: {}</p><p>Last sync: {}</p>",
+            schedules.describe_schedule(obj),
+            next_text,
+            last_text,
+        )
+
     @display(description="Provider field per attribute")
     def mapping_panel(self, obj: IdentitySource) -> str:
         defaults = idp_services.default_mapping(obj.kind)
@@ -217,6 +292,10 @@ class IdentitySourceAdmin(ServiceAdmin):
     @display(description="Departments in the provider")
     def departments_panel(self, obj: IdentitySource) -> str:
         return ", ".join(obj.known_departments) or "Read after the first full run of everyone."
+
+    @display(description="Groups from the provider")
+    def groups_panel(self, obj: IdentitySource) -> str:
+        return groups_panel(obj)
 
     @display(description="History")
     def runs_panel(self, obj: IdentitySource) -> str:
@@ -265,6 +344,15 @@ class IdentitySourceAdmin(ServiceAdmin):
     @action(description="Dry run", url_path="dry-run", permissions=["change"])
     def dry_run_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return self._press(request, object_id, "dry_run")
+
+    @action(description="Choose groups", url_path="groups", permissions=["change"])
+    def groups_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        source = self.get_object(request, unquote(object_id))
+        if source is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return choose_groups_view(self, request, source)
 
     def delete_model(self, request: HttpRequest, obj: IdentitySource) -> None:
         idp_services.delete_source(obj, by=signed_in(request))

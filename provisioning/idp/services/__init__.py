@@ -14,7 +14,9 @@ One module per use case: ``sources`` (connect, update, delete; mapping and
 client configuration), ``schedules``, ``connection`` (test, departments),
 ``sync`` (``run_sync``), which uses ``reading``, ``planning``, ``applying`` and
 ``runs`` (a run's bookkeeping), and ``decisions`` (confirm a first run,
-approve or reject a paused one).
+approve or reject a paused one). Groups: ``group_scope`` (which groups come
+in), ``group_reading``, ``group_planning`` and ``group_applying`` (a run's
+groups, applied after its people in the same transaction).
 """
 
 from provisioning.idp.errors import SourceProblem, SyncInProgress
@@ -30,6 +32,7 @@ from provisioning.idp.services.decisions import (
     deactivations_of,
     reject_run,
 )
+from provisioning.idp.services.group_scope import choose_groups, provider_groups
 from provisioning.idp.services.schedules import TASK_NAME, schedule_source
 from provisioning.idp.services.sources import (
     ADD,
@@ -53,12 +56,14 @@ __all__ = [
     "SourceProblem",
     "SyncInProgress",
     "approve_run",
+    "choose_groups",
     "confirm_first_run",
     "connect_source",
     "deactivations_of",
     "default_mapping",
     "delete_source",
     "mapping_for",
+    "provider_groups",
     "refresh_departments",
     "reject_run",
     "run_sync",

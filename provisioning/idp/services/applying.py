@@ -19,6 +19,7 @@ from accounts.exceptions import DomainError
 from accounts.models import LifecycleEvent, Person
 from provisioning.exceptions import StalePlan
 from provisioning.idp.models import DirectorySnapshot, IdentitySource, SourceLink, SyncRun
+from provisioning.idp.services.group_applying import apply_groups
 from provisioning.idp.services.runs import fail_run, reload_run
 from provisioning.idp.services.sources import Actorish
 from provisioning.imports import selectors
@@ -76,6 +77,8 @@ def apply_run(run: SyncRun, *, by: Actorish) -> SyncRun:
             created_ids = _link_people(
                 source, job, [e["person_id"] for e in run_row.linked], created
             )
+            # People first, so the groups find everyone this run brought in.
+            apply_groups(run_row, source, by=sync_actor(source, by))
             if run_row.pending_snapshot:
                 DirectorySnapshot.objects.update_or_create(
                     source=source, defaults={"data": run_row.pending_snapshot, "taken_at": now}

@@ -84,6 +84,7 @@ def reject_run(run: SyncRun, *, by: Person) -> SyncRun:
         decided_at=timezone.now(),
         finished_at=timezone.now(),
         pending_snapshot=None,
+        pending_groups=None,
     )
     if not updated:
         raise SourceProblem("This run is not waiting for a decision.")

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from accounts.models import Person
 from provisioning.idp.models import IdentitySource, SourceLink, SyncRun
+from provisioning.idp.services.group_planning import run_fields
+from provisioning.idp.services.group_reading import pack_groups, read_groups
 from provisioning.idp.services.reading import pack_snapshot, read_directory
 from provisioning.idp.services.sources import Actorish, mapping_for
 from provisioning.imports import selectors
@@ -49,6 +51,7 @@ def plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool) 
     mapping is invalid.
     """
     read = read_directory(source, mapping_for(source), full=full)
+    group_read = read_groups(source, full=full)
     snapshot = selectors.load_snapshot()
     owned, others, link_state = _owners(source)
     snapshot.by_source_id = {key: pid for pid, (key, _) in link_state.items() if key}
@@ -63,6 +66,12 @@ def plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool) 
         clear_blank_ids=True,
     )
     plan = compute_plan(records, snapshot, options)
+    # People this run brings in or links join their groups once it is applied.
+    pending = {
+        r.source_id
+        for r in plan.rows
+        if r.source_id and r.action not in (Action.ERROR, Action.SKIPPED)
+    }
     if read.snapshot is not None:
         read.snapshot["retry"] = _retry_ids(plan, conflicts)
     if read.complete:
@@ -134,6 +143,9 @@ def plan_run(run: SyncRun, source: IdentitySource, *, by: Actorish, full: bool) 
         progress_total=len(records),
         pending_snapshot=pack_snapshot(read.snapshot) if read.snapshot is not None else None,
         pending_delta_link=read.delta_link,
+        pending_groups=pack_groups(source, group_read),
+        pending_groups_delta_link=group_read.delta_link,
+        **run_fields(source, group_read.groups, pending=pending),
     )
     if read.departments is not None:
         IdentitySource.objects.filter(pk=source.pk).update(known_departments=read.departments)

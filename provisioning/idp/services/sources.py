@@ -220,7 +220,8 @@ def update_source(
         fields.append("encrypted_credentials")
     if {"scope_kind", "scope_values", "mapping_overrides", "connection"} & set(fields):
         source.delta_link = ""
-        fields.append("delta_link")
+        source.groups_delta_link = ""
+        fields += ["delta_link", "groups_delta_link"]
     source.save(update_fields=[*set(fields), "updated_at"])
     schedule_source(source)
     after = _audited(source)

@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from accounts.management.commands._base import RosterCommand
-from provisioning.scim import selectors, services
+from provisioning.scim import schedules, selectors, services
+from provisioning.scim.group_batch import effective_batch
 from provisioning.scim.models import ScimTarget
 
 
@@ -23,6 +24,8 @@ def describe(target: ScimTarget) -> dict[str, Any]:
         "reason": target.state_reason,
         "rate_limit": target.rate_limit,
         "deactivation": target.deactivation,
+        "full_sync": schedules.describe(target),
+        "members_per_request": effective_batch(target),
         **counts,
     }
 

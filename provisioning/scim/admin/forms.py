@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from accounts.exceptions import DomainError
 from provisioning.scim import mapping, services
 from provisioning.scim.exceptions import InvalidTarget
+from provisioning.scim.group_batch import MAX_BATCH
 from provisioning.scim.models import ScimTarget
 
 SCOPES = ("scope_departments", "scope_locations", "scope_statuses", "scope_sources")
@@ -69,6 +70,39 @@ class ScimTargetForm(forms.ModelForm):
         ),
     )
 
+    full_sync = forms.ChoiceField(
+        label="Full sync",
+        required=False,
+        choices=ScimTarget.FullSync.choices,
+        help_text="Compare every person in scope with the target and repair what drifted "
+        "there (users changed or removed on the target). Changes are pushed as they happen "
+        "either way. Not run while the target is disabled or paused.",
+    )
+    full_sync_hour = forms.TypedChoiceField(
+        label="At",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[(h, f"{h:02d}:00") for h in range(24)],
+        help_text="In the organisation's time zone.",
+    )
+    full_sync_weekday = forms.TypedChoiceField(
+        label="On (weekly)",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=ScimTarget.Weekday.choices,
+    )
+    group_batch_size = forms.IntegerField(
+        label="Members per request",
+        required=False,
+        min_value=1,
+        max_value=MAX_BATCH,
+        help_text="Group members added or removed per PATCH. Leave empty for automatic: "
+        "what fits the target's advertised limits, halved whenever it refuses a request "
+        "as too large.",
+    )
+
     class Meta:
         model = ScimTarget
         fields = [
@@ -87,6 +121,10 @@ class ScimTargetForm(forms.ModelForm):
             "rate_limit",
             "pause_after_failures",
             "attribute_mapping",
+            "full_sync",
+            "full_sync_hour",
+            "full_sync_weekday",
+            "group_batch_size",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -108,6 +146,22 @@ class ScimTargetForm(forms.ModelForm):
 
     def clean_scope_groups(self) -> list[int]:
         return sorted(g.pk for g in self.cleaned_data.get("scope_groups") or [])
+
+    def _kept(self, name: str) -> Any:
+        # Absent from the request (an older form, a script): keep what is set.
+        value = self.cleaned_data.get(name)
+        if value in (None, ""):
+            return getattr(self.instance, name)
+        return value
+
+    def clean_full_sync(self) -> str:
+        return str(self._kept("full_sync"))
+
+    def clean_full_sync_hour(self) -> int:
+        return int(self._kept("full_sync_hour"))
+
+    def clean_full_sync_weekday(self) -> int:
+        return int(self._kept("full_sync_weekday"))
 
     def clean_attribute_mapping(self) -> dict[str, str]:
         return self.cleaned_data.get("attribute_mapping") or {}

@@ -7,6 +7,7 @@ changelist actions for several targets at once.
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.contrib import admin, messages
@@ -23,13 +24,16 @@ from accounts.actors import signed_in
 from accounts.admin import ServiceAdmin
 from accounts.admin_tables import table
 from accounts.exceptions import DomainError
-from provisioning.scim import selectors, services
+from accounts.organisation import current_organisation
+from provisioning.scim import group_batch, schedules, selectors, services
 from provisioning.scim.admin.buttons import BUTTONS, not_applying
 from provisioning.scim.admin.forms import ScimTargetForm
 from provisioning.scim.models import ScimRun, ScimTarget
 
 # Rows per panel (failed people, runs) on a target's page.
 SHOWN = 20
+SCHEDULE_FIELDS = ("full_sync", "full_sync_hour", "full_sync_weekday")
+BATCH_FIELDS = ("group_batch_size",)
 
 
 @admin.register(ScimTarget)
@@ -50,8 +54,16 @@ class ScimTargetAdmin(ServiceAdmin):
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: ScimTarget | None = None) -> list:
-        settings_fields = list(ScimTargetForm.Meta.fields)
-        sets: list = [(None, {"fields": settings_fields})]
+        settings_fields = [
+            f for f in ScimTargetForm.Meta.fields if f not in SCHEDULE_FIELDS + BATCH_FIELDS
+        ]
+        schedule = list(SCHEDULE_FIELDS) + (["full_sync_panel"] if obj is not None else [])
+        batch = list(BATCH_FIELDS) + (["group_batch_panel"] if obj is not None else [])
+        sets: list = [
+            (None, {"fields": settings_fields}),
+            ("Full sync", {"fields": schedule}),
+            ("Group members", {"fields": batch}),
+        ]
         if obj is not None:
             sets.insert(
                 0,
@@ -67,7 +79,14 @@ class ScimTargetAdmin(ServiceAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: ScimTarget | None = None) -> list:
         if obj is None:
             return []
-        return ["status_panel", "capabilities_panel", "failures_panel", "runs_panel"]
+        return [
+            "status_panel",
+            "capabilities_panel",
+            "full_sync_panel",
+            "group_batch_panel",
+            "failures_panel",
+            "runs_panel",
+        ]
 
     # --- columns and panels ------------------------------------------------
     @display(
@@ -122,6 +141,34 @@ class ScimTargetAdmin(ServiceAdmin):
             ("Checked", obj.capabilities_checked_at or "-"),
         ]
         return table(["Feature", "Supported"], rows)
+
+    @display(description="Schedule")
+    def full_sync_panel(self, obj: ScimTarget) -> str:
+        status = schedules.full_sync_status(obj)
+        zone = zoneinfo.ZoneInfo(current_organisation().time_zone)
+        if status.next_at is not None:
+            upcoming = f"{status.next_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+        else:
+            upcoming = status.next_note or "Not scheduled."
+        last = status.last
+        if last is None:
+            latest = "Never."
+        else:
+            latest = (
+                f"{last.started_at.astimezone(zone):%Y-%m-%d %H:%M %Z}: "
+                f"{last.get_status_display()}, {last.done}/{last.total} people"
+                + (f" — {last.message}" if last.message else "")
+            )
+        return format_html(
+            "<p>{}</p><p>Next full sync: {}</p><p>Last full sync: {}</p>",
+            status.schedule,
+            upcoming,
+            latest,
+        )
+
+    @display(description="In use")
+    def group_batch_panel(self, obj: ScimTarget) -> str:
+        return format_html("<p>Members per request: {}</p>", group_batch.batch_source(obj))
 
     @display(description="Last error per person")
     def failures_panel(self, obj: ScimTarget) -> str:

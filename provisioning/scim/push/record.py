@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from provisioning.scim import schedules
 from provisioning.scim.client import ScimError
 from provisioning.scim.models import ScimLink, ScimTarget
 from provisioning.scim.push.work import PushOutcome, Result, Work
@@ -84,6 +85,8 @@ def record_failure(
             ]
         row.backoff_until = now + timedelta(seconds=delay)
         row.save(update_fields=fields)
+        if row.state == ScimTarget.State.PAUSED:
+            schedules.schedule_full_sync(row)
     target.state = row.state
     return delay
 

@@ -27,6 +27,7 @@ from provisioning.scim.services.runs import (
     run_reconcile_now,
     run_sync_now,
     start_reconcile,
+    start_scheduled_sync,
     start_sync,
 )
 from provisioning.scim.services.state import (
@@ -69,6 +70,7 @@ __all__ = [
     "run_reconcile_now",
     "run_sync_now",
     "start_reconcile",
+    "start_scheduled_sync",
     "start_sync",
     "sync_target",
     "test_connection",

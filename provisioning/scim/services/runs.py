@@ -7,6 +7,7 @@ do the work in this process (the command line's ``--wait``).
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from accounts.jobs import task
 from accounts.services import require
+from provisioning.scim import schedules
 from provisioning.scim.client import ScimError
 from provisioning.scim.exceptions import ScimTargetUnavailable
 from provisioning.scim.groups_push import push_groups
@@ -53,6 +55,37 @@ def start_sync(target: ScimTarget, *, by: Actorish) -> ScimRun:
     require_enabled(target)
     ScimLink.objects.filter(target=target).update(failed_version=None, next_attempt_at=None)
     return queue_sync(target)
+
+
+# A full sync still marked running after this long is taken as abandoned
+# (its worker died): the next scheduled one starts anyway.
+STALE_SYNC = timedelta(hours=6)
+
+
+@transaction.atomic
+def start_scheduled_sync(target_id: int) -> ScimRun | None:
+    """Record the scheduled full sync of a target and return its run.
+
+    Return None, recording nothing, when the target is gone, disabled,
+    paused or no longer scheduled, or while another full sync is running;
+    so a beat entry that fires late or twice starts at most one sync.
+    People who failed permanently are tried again, as with Sync now.
+    """
+    target = ScimTarget.objects.select_for_update().filter(pk=target_id).first()
+    if target is None or not schedules.is_due_to_run(target):
+        return None
+    running = ScimRun.objects.filter(
+        target=target,
+        kind=ScimRun.Kind.SYNC,
+        status=ScimRun.Status.RUNNING,
+        started_at__gte=timezone.now() - STALE_SYNC,
+    )
+    if running.exists():
+        return None
+    ScimLink.objects.filter(target=target).update(failed_version=None, next_attempt_at=None)
+    return ScimRun.objects.create(
+        target=target, kind=ScimRun.Kind.SYNC, message="Started by the schedule."
+    )
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import LifecycleEvent
 from accounts.services import require
+from provisioning.scim import schedules
 from provisioning.scim.client import Capabilities, ScimError
 from provisioning.scim.exceptions import ScimTargetUnavailable
 from provisioning.scim.models import ScimLink, ScimRun, ScimTarget
@@ -58,6 +59,7 @@ def enable_target(target: ScimTarget, *, by: Actorish) -> ScimRun:
             "updated_at",
         ]
     )
+    schedules.schedule_full_sync(target)
     return queue_sync(target)
 
 
@@ -70,6 +72,7 @@ def disable_target(target: ScimTarget, *, by: Actorish) -> ScimTarget:
             target, LifecycleEvent.Action.UPDATED, by=by, changes={"is_enabled": [True, False]}
         )
     target.refresh_from_db()
+    schedules.schedule_full_sync(target)
     return target
 
 
@@ -82,6 +85,7 @@ def pause_target(target: ScimTarget, *, by: Actorish, reason: str = "") -> ScimT
         state=ScimTarget.State.PAUSED, state_reason=reason
     )
     target.refresh_from_db()
+    schedules.schedule_full_sync(target)
     audit_target(target, LifecycleEvent.Action.PAUSED, by=by, reason=reason)
     return target
 
@@ -100,6 +104,7 @@ def resume_target(target: ScimTarget, *, by: Actorish) -> ScimTarget:
         next_attempt_at=None, attempts=0
     )
     target.refresh_from_db()
+    schedules.schedule_full_sync(target)
     audit_target(target, LifecycleEvent.Action.RESUMED, by=by)
     enqueue_push_on_commit(target)
     return target

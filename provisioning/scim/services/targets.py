@@ -15,8 +15,9 @@ from accounts.actors import Actor
 from accounts.audit import CHANGED, record_setting_event, setting_changes
 from accounts.models import Group, LifecycleEvent, Person
 from accounts.services import require
-from provisioning.scim import mapping
+from provisioning.scim import mapping, schedules
 from provisioning.scim.exceptions import InvalidTarget
+from provisioning.scim.group_batch import MAX_BATCH
 from provisioning.scim.models import ScimLink, ScimTarget
 from provisioning.scim.services.enqueue import enqueue_push_on_commit
 from provisioning.secrets import encrypt, moves_host
@@ -39,6 +40,10 @@ EDITABLE = (
     "rate_limit",
     "attribute_mapping",
     "pause_after_failures",
+    "full_sync",
+    "full_sync_hour",
+    "full_sync_weekday",
+    "group_batch_size",
 )
 SECRETS = {"token": "token_encrypted", "oauth_client_secret": "oauth_client_secret_encrypted"}
 
@@ -89,12 +94,33 @@ def _validate(values: dict[str, Any]) -> None:
                 errors["scope_groups"] = (
                     f"No group with id {', '.join(str(g) for g in sorted(missing))}."
                 )
+    _validate_schedule(values, errors)
+    if "group_batch_size" in values and values["group_batch_size"] is not None:
+        size = values["group_batch_size"]
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_BATCH:
+            errors["group_batch_size"] = (
+                f"Members per request is a whole number from 1 to {MAX_BATCH}, "
+                "or empty for automatic."
+            )
     if "attribute_mapping" in values:
         problems = mapping.mapping_errors(values["attribute_mapping"] or {})
         if problems:
             errors["attribute_mapping"] = " ".join(problems)
     if errors:
         raise InvalidTarget(errors)
+
+
+def _validate_schedule(values: dict[str, Any], errors: dict[str, str]) -> None:
+    if "full_sync" in values and values["full_sync"] not in ScimTarget.FullSync.values:
+        errors["full_sync"] = "A full sync runs never, every day or every week."
+    for name, top, what in (
+        ("full_sync_hour", 23, "The hour of the full sync is from 0 to 23."),
+        ("full_sync_weekday", 6, "Choose the day of the week of the full sync."),
+    ):
+        if name in values:
+            value = values[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+                errors[name] = what
 
 
 @transaction.atomic
@@ -123,6 +149,7 @@ def create_target(
     target.token_encrypted = encrypt(token)
     target.oauth_client_secret_encrypted = encrypt(oauth_client_secret)
     target.save(force_insert=True)
+    schedules.schedule_full_sync(target)
     audit_target(
         target,
         LifecycleEvent.Action.CREATED,
@@ -195,7 +222,12 @@ def update_target(
     if "base_url" in fields:
         target.capabilities = {}
         fields.append("capabilities")
+    if {"group_batch_size", "base_url"} & set(fields) and target.group_batch_learned is not None:
+        # A size the administrator chose, or another service, is tried afresh.
+        target.group_batch_learned = None
+        fields.append("group_batch_learned")
     target.save(update_fields=[*fields, "updated_at"])
+    schedules.schedule_full_sync(target)
     if {
         "scope_departments",
         "scope_locations",
@@ -248,7 +280,8 @@ def _check_secrets_follow_hosts(
 
 @transaction.atomic
 def delete_target(target: ScimTarget, *, by: Actorish) -> None:
-    """Remove a target with its links and runs; remote users are left as they are."""
+    """Remove a target with its links, runs and schedule; remote users are left as they are."""
     require(by, "provisioning.delete_scimtarget")
     audit_target(target, LifecycleEvent.Action.DELETED, by=by)
+    schedules.remove_full_sync(target)
     target.delete()

@@ -142,10 +142,11 @@ def test_person_page_lists_direct_reports_and_history_newest_first(admin_client,
     services.update_person(boss, job_title="Director", by=admin_user)
     response = admin_client.get(change_url(boss))
     html = response.content.decode()
-    assert [p.pk for p in response.context["direct_reports"]] == [report.pk]
+    assert [p.pk for p in response.context["reporting_line"].reports] == [report.pk]
     assert f'href="{change_url(report)}">Report One</a>' in html
-    assert [e.action for e in response.context["events"]] == ["updated", "created"]
-    assert "job_title</span>: — → Director" in html
+    assert [e.action for e in response.context["timeline"].entries] == ["updated", "created"]
+    assert "<dt>Job title</dt>" in html
+    assert '<span class="profile-after">Director</span>' in html
     assert admin_user.display_name in html
     history = admin_client.get(response.context["events_url"])
     assert [e.action for e in history.context["cl"].result_list] == ["updated", "created"]

@@ -15,9 +15,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.provisioning.idp.directory import Directory, Employee
+from tests.provisioning.idp.fake_groups import GOOGLE_GROUPS_PATH, GroupBook, google_groups
 from tests.provisioning.idp.fake_http import FakeServer
 
 READONLY_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+GROUP_SCOPE = "https://www.googleapis.com/auth/admin.directory.group.readonly"
 # google-auth signs every assertion for Google's own token endpoint.
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 USERS_PATH = "/admin/directory/v1/users"
@@ -88,7 +90,8 @@ class FakeGoogle(FakeServer):
         self.customer_id = "C0123abcd"
         self.key = new_private_key()
         self.client_email = "roster-sync@roster-test.iam.gserviceaccount.com"
-        self.delegated_scopes = {READONLY_SCOPE}
+        self.delegated_scopes = {READONLY_SCOPE, GROUP_SCOPE}
+        self.book = GroupBook()
         self.admins = {f"admin@{domain}"}
         self.admin_can_read = True
         self.tokens: set[str] = set()
@@ -101,7 +104,7 @@ class FakeGoogle(FakeServer):
         self.rate_limit_reason = "userRateLimitExceeded"
 
     def is_throttled(self, path: str) -> bool:
-        return path.startswith(USERS_PATH)
+        return path.startswith((USERS_PATH, GOOGLE_GROUPS_PATH))
 
     def service_account_info(self, *, key: rsa.RSAPrivateKey | None = None) -> dict[str, str]:
         """A service-account JSON key as the Cloud console downloads it, aimed at this server."""
@@ -124,6 +127,17 @@ class FakeGoogle(FakeServer):
     def handle(self, method, path, query, body, handler):
         if method == "POST" and path == "/token":
             return self._token(body)
+        if method == "GET" and path.startswith(GOOGLE_GROUPS_PATH):
+            auth = handler.headers.get("Authorization", "")
+            if auth.removeprefix("Bearer ") not in self.tokens:
+                return _error(401, "Login Required.", "required")
+            if self.rate_limited:
+                with self.lock:
+                    self.rate_limited -= 1
+                return _error(403, "Quota exceeded for quota metric.", self.rate_limit_reason)
+            answer = google_groups(self.book, self.directory, path, query)
+            if answer is not None:
+                return answer
         if method == "GET" and path.startswith(USERS_PATH):
             auth = handler.headers.get("Authorization", "")
             if auth.removeprefix("Bearer ") not in self.tokens:

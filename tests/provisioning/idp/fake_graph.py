@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from tests.provisioning.idp.directory import Directory, Employee
+from tests.provisioning.idp.fake_groups import GraphGroups, GroupBook
 from tests.provisioning.idp.fake_http import FakeServer, self_signed_cert
 
 DELTA_PAGE = 200
@@ -75,6 +76,9 @@ class FakeGraph(FakeServer):
         self.tokens: set[str] = set()
         self.groups: dict[str, set[int]] = {}
         self.expired_tokens: set[str] = set()
+        # Groups Roster brings in (``/groups``, ``/groups/{id}/members``, ``/groups/delta``).
+        self.book = GroupBook()
+        self.group_api = GraphGroups(self.book, directory, self.base_url)
 
     def is_throttled(self, path: str) -> bool:
         return path.startswith("/v1.0/")
@@ -126,6 +130,10 @@ class FakeGraph(FakeServer):
             "/transitiveMembers/microsoft.graph.user"
         ):
             return self._group(path.split("/")[3], query)
+        if path.startswith("/v1.0/groups"):
+            answer = self.group_api.handle(path, query)
+            if answer is not None:
+                return answer
         return _graph_error(400, "BadRequest", f"Unsupported path {path}.")
 
     def _token(self, body: bytes):

@@ -29,8 +29,7 @@ def test_add_form_saves_encrypted_credentials_and_never_shows_them(admin_client,
             "scope_kind": "everyone",
             "scope_text": "",
             "mapping_overrides": "{}",
-            "sync_interval_minutes": "30",
-            "is_enabled": "on",
+            "sync_every": "360",
             "guard_mode": "default",
             "guard_value": "0",
         },
@@ -38,7 +37,7 @@ def test_add_form_saves_encrypted_credentials_and_never_shows_them(admin_client,
 
     assert response.status_code == 302, response.content.decode()[:2000]
     source = IdentitySource.objects.get()
-    assert source.encrypted_credentials and source.sync_interval_minutes == 30
+    assert source.encrypted_credentials and source.sync_interval_minutes == 360
     page = admin_client.get(reverse("admin:provisioning_identitysource_change", args=[source.pk]))
     body = page.content.decode()
     assert page.status_code == 200

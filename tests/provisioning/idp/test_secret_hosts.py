@@ -23,8 +23,7 @@ def entra_form(source: IdentitySource, **changes: str) -> dict[str, str]:
         "scope_kind": "everyone",
         "scope_text": "",
         "mapping_overrides": "{}",
-        "sync_interval_minutes": "60",
-        "is_enabled": "on",
+        "sync_every": "60",
         "guard_mode": "default",
         "guard_value": "0",
     }

@@ -59,6 +59,8 @@ def proxy(fault_proxy):
     fault_proxy.faults.clear()
     fault_proxy.seen.clear()
     fault_proxy.authorizations.clear()
+    fault_proxy.member_limit = None
+    fault_proxy.member_limit_status = 413
     return fault_proxy
 
 

@@ -1,6 +1,7 @@
 """A small fault-injecting HTTP proxy for tests: forwards to a SCIM server,
 except for the requests a queued fault matches (429 with Retry-After, 5xx,
-409, slow answers, connection resets)."""
+409, slow answers, connection resets), and a cap on group members per request
+that refuses larger ones the way some targets do (413, or a 400 saying so)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ class FaultProxy:
         self.faults: list[Fault] = []
         self.seen: list[tuple[str, str, int]] = []
         self.authorizations: list[str | None] = []
+        # Group members per POST/PATCH beyond which the proxy refuses the request.
+        self.member_limit: int | None = None
+        self.member_limit_status = 413
         self.lock = threading.Lock()
         proxy = self
 
@@ -50,6 +54,16 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 proxy.authorizations.append(self.headers.get("Authorization"))
+                if proxy._too_many_members(self.command, self.path, body):
+                    payload = json.dumps(
+                        {
+                            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                            "status": str(proxy.member_limit_status),
+                            "detail": f"Too many members: at most {proxy.member_limit}.",
+                        }
+                    ).encode()
+                    headers = [("Content-Type", "application/scim+json")]
+                    return self._reply(proxy.member_limit_status, headers, payload)
                 fault = proxy._take(self.command, self.path)
                 if fault and fault.delay:
                     time.sleep(fault.delay)
@@ -113,6 +127,16 @@ class FaultProxy:
                     fault.times -= 1
                     return fault
         return None
+
+    def _too_many_members(self, method: str, path: str, body: bytes) -> bool:
+        if self.member_limit is None or "/Groups" not in path or method not in ("POST", "PATCH"):
+            return False
+        data = json.loads(body or b"{}")
+        count = len(data.get("members") or [])
+        for op in data.get("Operations") or []:
+            value = op.get("value")
+            count += len(value) if isinstance(value, list) else 1
+        return count > self.member_limit
 
     def _record(self, method: str, path: str, status: int) -> None:
         with self.lock:

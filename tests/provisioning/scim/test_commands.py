@@ -41,7 +41,9 @@ def test_add_list_pause_resume_remove(tenant, django_capture_on_commit_callbacks
     target = ScimTarget.objects.get(name="Slack")
     assert decrypt(target.token_encrypted) == "tok"
 
-    assert [r["name"] for r in call("scim_target", "list")] == ["Slack"]
+    assert [
+        (r["name"], r["full_sync"], r["members_per_request"]) for r in call("scim_target", "list")
+    ] == [("Slack", "Never", 1000)]
     paused = call("scim_target", "pause", "Slack", "--reason", "Maintenance")
     assert (paused["state"], paused["reason"]) == ("paused", "Maintenance")
     assert call("scim_target", "resume", "slack")["state"] == "healthy"
