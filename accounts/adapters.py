@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from accounts import crypto
+from accounts.organisation import current_organisation
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -64,8 +65,12 @@ class MFAAdapter(DefaultMFAAdapter):
     """Store TOTP keys and recovery-code seeds encrypted with Roster's key.
 
     Values written before encryption was turned on are read as they are
-    (migration accounts.0007 encrypts them).
+    (migration accounts.0007 encrypts them). Authenticator apps list the
+    account under the organisation's name from its settings page.
     """
+
+    def get_totp_issuer(self) -> str:
+        return current_organisation().name or super().get_totp_issuer()
 
     def encrypt(self, text: str) -> str:
         return crypto.encrypt(text)

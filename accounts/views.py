@@ -5,10 +5,13 @@ Thin: each view parses the form, calls one service or selector and renders.
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import get_adapter
+from allauth.mfa.utils import is_mfa_enabled
 from django import forms
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib.auth import login, password_validation
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,7 +28,7 @@ from accounts.invitations import (
     request_new_link,
 )
 from accounts.invitations.claims import mark_invitation_opened
-from accounts.invitations.ratelimit import consume
+from accounts.invitations.ratelimit import consume, longest_window
 from accounts.organisation import current_organisation
 
 # A claim link carries a secret: no page it opens may pass it on in Referer
@@ -34,23 +37,50 @@ from accounts.organisation import current_organisation
 REFERRER_POLICY = "same-origin"
 
 
+def _name_input(autocomplete: str) -> forms.TextInput:
+    return forms.TextInput(
+        attrs={
+            "autocomplete": autocomplete,
+            "autocapitalize": "words",
+            "spellcheck": "false",
+            "class": "input",
+        }
+    )
+
+
+def _new_password_input() -> forms.PasswordInput:
+    return forms.PasswordInput(
+        attrs={"autocomplete": "new-password", "autocapitalize": "none", "class": "input"}
+    )
+
+
+def _password_help() -> str:
+    lengths = [
+        validator.min_length
+        for validator in password_validation.get_default_password_validators()
+        if isinstance(validator, password_validation.MinimumLengthValidator)
+    ]
+    start = f"At least {max(lengths)} characters. " if lengths else ""
+    return f"{start}Not a common password, and not one you use anywhere else."
+
+
 class ClaimForm(forms.Form):
-    first_name = forms.CharField(
-        max_length=150, required=False, widget=forms.TextInput(attrs={"class": "input"})
-    )
-    last_name = forms.CharField(
-        max_length=150, required=False, widget=forms.TextInput(attrs={"class": "input"})
-    )
+    first_name = forms.CharField(max_length=150, required=False, widget=_name_input("given-name"))
+    last_name = forms.CharField(max_length=150, required=False, widget=_name_input("family-name"))
     password1 = forms.CharField(
-        label="Password",
+        label="Choose a password",
         strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "class": "input"}),
+        widget=_new_password_input(),
     )
     password2 = forms.CharField(
-        label="Password (again)",
+        label="Type the password again",
         strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "class": "input"}),
+        widget=_new_password_input(),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = _password_help()
 
     def clean(self) -> dict:
         super().clean()
@@ -64,7 +94,16 @@ class ClaimForm(forms.Form):
 
 class NewLinkForm(forms.Form):
     email = forms.EmailField(
-        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "class": "input"})
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(
+            attrs={
+                "autocomplete": "email",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "class": "input",
+            }
+        ),
     )
 
 
@@ -93,8 +132,29 @@ def _link_problem(request: HttpRequest, exc: InvitationError) -> HttpResponse:
     )
 
 
-def _too_many(request: HttpRequest) -> HttpResponse:
-    return _private(render(request, "accounts/claim/too_many.html", status=429))
+def _too_many(request: HttpRequest, rates: str) -> HttpResponse:
+    seconds = longest_window(rates)
+    response = render(
+        request,
+        "accounts/claim/too_many.html",
+        {
+            "organisation": current_organisation().name,
+            "wait": _wait_text(seconds),
+            "retry_url": request.get_full_path(),
+        },
+        status=429,
+    )
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return _private(response)
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds >= 3600:
+        hours = round(seconds / 3600)
+        return "an hour" if hours == 1 else f"{hours} hours"
+    minutes = max(1, round(seconds / 60))
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
 
 
 @never_cache
@@ -103,7 +163,7 @@ def _too_many(request: HttpRequest) -> HttpResponse:
 def claim(request: HttpRequest, token: str) -> HttpResponse:
     """Show the claim form (GET never consumes the link); the POST claims the account."""
     if not consume("claim", settings.ROSTER_CLAIM_RATE_LIMIT, ip=_client_ip(request)):
-        return _too_many(request)
+        return _too_many(request, settings.ROSTER_CLAIM_RATE_LIMIT)
     try:
         invitation = get_claimable_invitation(token)
     except InvitationError as exc:
@@ -155,7 +215,7 @@ def new_link(request: HttpRequest) -> HttpResponse:
         try:
             request_new_link(form.cleaned_data["email"], client_ip=_client_ip(request))
         except RateLimited:
-            return _too_many(request)
+            return _too_many(request, settings.ROSTER_NEW_LINK_RATE_LIMIT)
         return _private(
             render(
                 request,
@@ -178,5 +238,9 @@ def your_account(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/your_account.html",
-        {"person": request.user, "organisation": current_organisation().name},
+        {
+            "person": request.user,
+            "organisation": current_organisation().name,
+            "has_mfa": is_mfa_enabled(request.user),
+        },
     )

@@ -173,9 +173,15 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # Reset links die when the person is deactivated (security stamp, is_active).
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.adapters.PasswordResetTokenGenerator"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-# TOTP keys and recovery-code seeds are stored encrypted (accounts.crypto).
+# TOTP keys and recovery-code seeds are stored encrypted (accounts.crypto);
+# the TOTP issuer is the organisation's name from its settings page.
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
-MFA_TOTP_ISSUER = ORGANISATION_NAME
+# The code fields carry phone keyboard hints (number pad, no autocorrect).
+MFA_FORMS = {
+    "authenticate": "accounts.mfa_forms.AuthenticateForm",
+    "reauthenticate": "accounts.mfa_forms.ReauthenticateForm",
+    "activate_totp": "accounts.mfa_forms.ActivateTOTPForm",
+}
 # Staff (administrators, account managers, auditors) must set up TOTP before
 # they can use the admin panel when this is on.
 ROSTER_REQUIRE_STAFF_MFA = env.bool("ROSTER_REQUIRE_STAFF_MFA", default=False)

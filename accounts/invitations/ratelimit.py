@@ -52,3 +52,11 @@ def consume(scope: str, rates: str, *, ip: str, key: str = "") -> bool:
         if used > rate.amount:
             allowed = False
     return allowed
+
+
+def longest_window(rates: str) -> int:
+    """Return the longest window in ``rates``, in seconds (0 when there is none).
+
+    A refused request may have to wait that long before one is allowed again.
+    """
+    return max((rate.seconds for rate in parse_rates(rates)), default=0)
