@@ -38,7 +38,27 @@ def signed_in_admin(page, live_server):
 @pytest.mark.parametrize("page", VIEWPORT_NAMES, indirect=True)
 @pytest.mark.parametrize("name", list(ADMIN_PAGES))
 def test_admin_page_has_no_serious_violations(page, live_server, signed_in_admin, name):
-    assert_accessible(page, live_server.url + ADMIN_PAGES[name])
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        assert_accessible(page, live_server.url + ADMIN_PAGES[name])
+
+
+@pytest.mark.parametrize("page", VIEWPORT_NAMES, indirect=True)
+def test_person_page_has_no_serious_violations(page, live_server, signed_in_admin):
+    from accounts import services
+    from accounts.groups import services as group_services
+
+    manager = PersonFactory(email="grace@example.com", department="Engineering")
+    person = PersonFactory(
+        email="ada@example.com", manager=manager, department="Engineering", job_title="Engineer"
+    )
+    PersonFactory(email="alan@example.com", manager=person, department="Engineering")
+    services.update_person(person, job_title="Staff Engineer", by=signed_in_admin)
+    invite_person(person, by=signed_in_admin)
+    group_services.create_group(name="Engineering", member_ids=[person.pk], by=signed_in_admin)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        assert_accessible(page, live_server.url + f"/admin/accounts/person/{person.pk}/change/")
 
 
 @pytest.fixture
