@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.apis import ApiView, StrictSerializer, idempotent_schema, page_of
+from provisioning.scim import group_batch, schedules
 from provisioning.scim import selectors as scim_selectors
 from provisioning.scim import services as scim_services
 from provisioning.scim.models import ScimRun, ScimTarget
@@ -33,10 +34,26 @@ class ScimTargetOutputSerializer(serializers.Serializer):
     scope_statuses = serializers.JSONField()
     scope_sources = serializers.JSONField()
     rate_limit = serializers.FloatField()
+    push_groups = serializers.BooleanField()
+    scope_groups = serializers.JSONField()
+    full_sync = serializers.ChoiceField(choices=ScimTarget.FullSync.choices)
+    full_sync_hour = serializers.IntegerField()
+    full_sync_weekday = serializers.IntegerField()
+    full_sync_schedule = serializers.SerializerMethodField()
+    group_batch_size = serializers.IntegerField(allow_null=True)
+    group_batch_in_use = serializers.SerializerMethodField()
     initial_sync_at = serializers.DateTimeField(allow_null=True)
     capabilities_checked_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_full_sync_schedule(self, target: ScimTarget) -> str:
+        """When the full sync runs, in words and the organisation's time zone."""
+        return schedules.describe(target)
+
+    def get_group_batch_in_use(self, target: ScimTarget) -> int:
+        """Members one group request carries now (set, advertised or halved after a refusal)."""
+        return group_batch.effective_batch(target)
 
 
 class ScimRunOutputSerializer(serializers.Serializer):

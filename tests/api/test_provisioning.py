@@ -62,6 +62,30 @@ def test_target_detail_shows_link_counts_and_no_secrets(api_auditor):
     assert not {"token_encrypted", "oauth_client_secret_encrypted"} & set(body)
 
 
+def test_target_detail_shows_the_full_sync_schedule_and_the_group_batch_in_use(api_auditor):
+    target = _target(
+        full_sync=ScimTarget.FullSync.WEEKLY,
+        full_sync_hour=4,
+        full_sync_weekday=ScimTarget.Weekday.SUNDAY,
+        push_groups=True,
+        capabilities={"bulk_max_operations": 100},
+    )
+
+    body = api_auditor.get(
+        reverse("api:scim-target-detail", kwargs={"target_id": target.pk})
+    ).json()
+
+    assert body["full_sync"] == "weekly"
+    assert (body["full_sync_hour"], body["full_sync_weekday"]) == (4, 6)
+    assert body["full_sync_schedule"].startswith("Every Sunday at 04:00 (")
+    assert body["push_groups"] is True
+    # Nothing set on the target: the advertised bulk limit decides; a learned size caps it.
+    assert (body["group_batch_size"], body["group_batch_in_use"]) == (None, 100)
+    ScimTarget.objects.filter(pk=target.pk).update(group_batch_learned=25)
+    listed = api_auditor.get(reverse("api:scim-target-list")).json()["results"]
+    assert listed[0]["group_batch_in_use"] == 25
+
+
 def test_runs_are_listed_newest_first(api_auditor):
     target = _target()
     older = ScimRun.objects.create(target=target, kind=ScimRun.Kind.SYNC)
