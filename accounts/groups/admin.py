@@ -101,7 +101,7 @@ class GroupAdmin(ServiceAdmin):
                 members_search=search,
                 rule_words=rules.describe_rule(group.rule) if group.rule else "",
                 can_edit_members=self.has_change_permission(request, group)
-                and not group.is_rule_based,
+                and not group.members_come_from,
                 add_form=AddMembersForm(),
             )
         return super().change_view(request, object_id, form_url, context)

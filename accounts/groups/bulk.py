@@ -72,6 +72,11 @@ class ListedPlan:
 
 
 def rule_based_warning(group: Group) -> str:
+    if group.is_provider_owned:
+        return (
+            f"{group.name} comes from {group.members_come_from}; "
+            "membership follows the identity provider."
+        )
     return f"{group.name} is a rule-based group; membership comes from its rule."
 
 
@@ -189,7 +194,7 @@ def _plan(
         row_joins, row_warnings, named = [], [], set()
         for name in names:
             found = groups.get(name.lower())
-            if found is not None and found.is_rule_based:
+            if found is not None and found.members_come_from:
                 row_warnings.append(rule_based_warning(found))
                 continue
             if found is not None:
@@ -212,7 +217,7 @@ def _plan(
     summaries: dict[str, GroupSummary] = {}
     for key, name in wanted.items():
         match = groups.get(key)
-        if match is not None and match.is_rule_based:
+        if match is not None and match.members_come_from:
             summaries[key] = GroupSummary(match.name, match.pk, match.kind, 0, 0)
             continue
         if match is None and not joining.get(key):

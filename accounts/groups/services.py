@@ -253,6 +253,11 @@ def _require_static(group: Group) -> None:
             f'"{group.name}" is rule-based: its members come from its rule. '
             "Change the rule, or make the group static."
         )
+    if group.is_provider_owned:
+        raise MembersAreComputed(
+            f'"{group.name}" comes from {group.members_come_from}: its members follow '
+            "the identity provider, and each sync replaces them. Change them there."
+        )
 
 
 @transaction.atomic

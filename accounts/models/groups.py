@@ -24,6 +24,10 @@ class GroupSource(models.TextChoices):
     API = "api", "API"
 
 
+# Sources whose syncs set a group's members (accounts.groups.sourced).
+PROVIDER_SOURCES = frozenset({GroupSource.GOOGLE, GroupSource.ENTRA})
+
+
 class Group(TimeStampedModel):
     """A named set of people; static (members given) or rule-based (members computed)."""
 
@@ -71,6 +75,20 @@ class Group(TimeStampedModel):
     @property
     def is_rule_based(self) -> bool:
         return self.kind == GroupKind.RULE
+
+    @property
+    def is_provider_owned(self) -> bool:
+        """An identity provider decides its members; each sync replaces them."""
+        return self.source in PROVIDER_SOURCES
+
+    @property
+    def members_come_from(self) -> str:
+        """Where the members are decided, when not by hand: a rule or a provider."""
+        if self.is_rule_based:
+            return "its rule"
+        if self.is_provider_owned:
+            return str(GroupSource(self.source).label)
+        return ""
 
 
 class GroupMembership(models.Model):

@@ -204,3 +204,28 @@ def test_people_without_a_role_see_no_groups(client):
     nobody = PersonFactory(claimed=True)
     client.force_login(nobody)
     assert client.get(LIST_URL).status_code in (302, 403)
+
+
+def test_a_provider_groups_members_are_not_edited_by_hand(admin_client, admin_user):
+    ada, bob = PersonFactory(email="ada@example.com"), PersonFactory(email="bob@example.com")
+    group = services.create_group(
+        name="All staff", source=Group.Source.ENTRA, member_ids=[ada.pk], by=admin_user
+    )
+
+    page = admin_client.get(change_url(group))
+    assert b'id="add-members"' not in page.content
+    assert b"Members come from Microsoft Entra ID" in page.content
+    added = admin_client.post(
+        reverse("admin:accounts_group_add_members", args=[group.pk]),
+        {"people": str(bob.pk), "confirm": "yes"},
+        follow=True,
+    )
+    assert [str(m) for m in added.context["messages"]] == [
+        '"All staff" comes from Microsoft Entra ID: its members follow the identity '
+        "provider, and each sync replaces them. Change them there."
+    ]
+    admin_client.post(
+        reverse("admin:accounts_group_remove_members", args=[group.pk]),
+        {"member": [ada.pk], "confirm": "yes"},
+    )
+    assert list(group.members.all()) == [ada]

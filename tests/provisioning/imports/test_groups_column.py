@@ -155,6 +155,24 @@ def test_a_rule_based_group_is_never_joined_and_the_row_says_why(admin_user):
     assert members("Ops") == ["ada@example.com"]
 
 
+def test_a_group_from_an_identity_provider_is_never_joined_from_a_file(admin_user):
+    PersonFactory(email="ada@example.com")
+    group_services.create_group(name="Designers", source=Group.Source.GOOGLE, by=admin_user)
+    content = csv_bytes([["Email", "Groups"], ["ada@example.com", "Designers"]])
+    job, _ = preview(content, admin_user)
+    (entry,) = selectors.list_import_rows(job, limit=10)
+    assert entry["warnings"] == [
+        {
+            "column": "Groups",
+            "message": "Designers comes from Google Workspace; "
+            "membership follows the identity provider.",
+        }
+    ]
+    assert summary(job) == [("Designers", False, 0, 0)]
+    apply_now(job, admin_user)
+    assert members("Designers") == []
+
+
 def test_removal_is_off_by_default_and_on_only_touches_spreadsheet_groups(admin_user):
     ada = PersonFactory(email="ada@example.com")
     bob = PersonFactory(email="bob@example.com")
