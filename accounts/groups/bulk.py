@@ -24,7 +24,7 @@ from django.db.models.functions import Lower
 
 from accounts.groups import services
 from accounts.groups.services import MembershipChange
-from accounts.models import Group, GroupMembership, Person
+from accounts.models import Group, GroupMembership
 from accounts.services import Actorish, require
 
 # (person id, or None for someone not yet in Roster; the group names listed).
@@ -129,17 +129,8 @@ def apply_listed_memberships(
                 changes.setdefault(gid, MembershipChange()).added.append(pid)
         for name in leaves:
             changes.setdefault(groups[name.lower()].pk, MembershipChange()).removed.append(pid)
-    ids = {pk for change in changes.values() for pk in change.added + change.removed}
-    names: dict[int, str] = {}
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), _CHUNK):
-        names.update(
-            Person.objects.filter(pk__in=ordered[start : start + _CHUNK]).values_list(
-                "pk", "full_name"
-            )
-        )
     by_id = {g.pk: g for g in groups.values()}
-    services._write_changes(by_id, changes, names=names, by=by, writer=writer)
+    services.write_membership_changes(by_id, changes, by=by, writer=writer)
     return plan
 
 

@@ -232,6 +232,10 @@ def delete_group(group: Group, *, by: Actorish) -> None:
     _publish([pk], "deleted")
 
 
+# People whose names one query reads, for audit rows of membership changes.
+NAMES_CHUNK = 10_000
+
+
 def _existing_ids(ids: Iterable[Any]) -> list[int]:
     wanted: list[int] = []
     bad: list[str] = []
@@ -305,25 +309,7 @@ def _change_members(
     group: Group, *, add: list[int], remove: list[int], by: Actorish
 ) -> MembershipChange:
     change = MembershipChange(added=add, removed=remove)
-    if not change:
-        return change
-    if add:
-        GroupMembership.objects.bulk_create(
-            [GroupMembership(group=group, person_id=pk) for pk in add],
-            batch_size=2000,
-            ignore_conflicts=True,
-        )
-    if remove:
-        GroupMembership.objects.filter(group=group, person_id__in=remove).delete()
-    names = dict(Person.objects.filter(pk__in=add + remove).values_list("pk", "full_name"))
-    joined, left = LifecycleEvent.Action.JOINED_GROUP, LifecycleEvent.Action.LEFT_GROUP
-    record_events_bulk(
-        [(pk, joined, names.get(pk, ""), {"group": [None, group.name]}) for pk in add]
-        + [(pk, left, names.get(pk, ""), {"group": [group.name, None]}) for pk in remove],
-        by=by,
-    )
-    Group.objects.filter(pk=group.pk).update(version=F("version") + 1, updated_at=timezone.now())
-    _publish([group.pk], "members")
+    write_membership_changes({group.pk: group}, {group.pk: change}, by=by)
     return change
 
 
@@ -383,7 +369,7 @@ def recompute_groups(
             continue
         if change:
             out[group.pk] = change
-    _write_changes(
+    write_membership_changes(
         {g.pk: g for g in groups},
         {pk: c for pk, c in out.items() if not rules.uses_reporting_line(_rule_of(groups, pk))},
         names={p["pk"]: p["full_name"] for p in people},
@@ -396,18 +382,26 @@ def _rule_of(groups: list[Group], pk: int) -> dict[str, Any]:
     return next(g.rule for g in groups if g.pk == pk)
 
 
-def _write_changes(
+def write_membership_changes(
     groups: dict[int, Group],
     changes: dict[int, MembershipChange],
     *,
-    names: dict[int, str],
     by: Actorish,
+    names: dict[int, str] | None = None,
     writer: Any = None,
 ) -> None:
-    # The same writes as _change_members, for many groups in a few statements;
-    # ``writer`` writes the audit rows (see record_events_bulk).
+    """Write the joins and leaves of many groups in a few statements.
+
+    One audit row per person and group (``names``: their full names, read
+    here when not given; ``writer`` writes the rows, see
+    record_events_bulk), each changed group's ``version`` bumped, and
+    ``groups_changed`` sent after commit. Empty changes are left out.
+    """
+    changes = {gid: change for gid, change in changes.items() if change}
     if not changes:
         return
+    if names is None:
+        names = _full_names({pk for c in changes.values() for pk in c.added + c.removed})
     GroupMembership.objects.bulk_create(
         [
             GroupMembership(group_id=gid, person_id=pk)
@@ -443,6 +437,18 @@ def _write_changes(
         version=F("version") + 1, updated_at=timezone.now()
     )
     _publish(list(changes), "members")
+
+
+def _full_names(ids: Iterable[int]) -> dict[int, str]:
+    ordered = sorted(ids)
+    names: dict[int, str] = {}
+    for start in range(0, len(ordered), NAMES_CHUNK):
+        names.update(
+            Person.objects.filter(pk__in=ordered[start : start + NAMES_CHUNK]).values_list(
+                "pk", "full_name"
+            )
+        )
+    return names
 
 
 @transaction.atomic

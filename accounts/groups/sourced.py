@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from django.db import transaction
 
 from accounts.groups.exceptions import MembersAreComputed
-from accounts.groups.services import MembershipChange, _write_changes
+from accounts.groups.services import MembershipChange, write_membership_changes
 from accounts.models import Group, GroupMembership, Person
 from accounts.services import Actorish, require
 
@@ -59,9 +59,7 @@ def set_members_of_groups(
         change = MembershipChange(sorted(target - have), sorted(have - target))
         if change:
             changes[gid] = change
-    touched = {pk for c in changes.values() for pk in c.added + c.removed}
-    names = dict(Person.objects.filter(pk__in=touched).values_list("pk", "full_name"))
-    _write_changes(groups, changes, names=names, by=by)
+    write_membership_changes(groups, changes, by=by)
     return changes
 
 

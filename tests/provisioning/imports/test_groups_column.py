@@ -235,7 +235,7 @@ def test_a_failure_while_writing_groups_leaves_no_person_behind(admin_user, monk
     def refuse(*args, **kwargs):
         raise InvalidGroup({"name": "The group could not be written."})
 
-    monkeypatch.setattr(group_services, "_write_changes", refuse)
+    monkeypatch.setattr(group_services, "write_membership_changes", refuse)
     job = services.apply_import(job.pk)
     assert (job.status, job.error_message) == (
         ImportJob.Status.FAILED,
