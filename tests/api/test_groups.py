@@ -106,6 +106,19 @@ def test_editing_members_of_a_rule_based_group_is_a_conflict(api_admin, admin_us
     assert response.json()["error"]["code"] == "members_are_computed"
 
 
+def test_editing_members_of_a_group_from_an_identity_provider_is_a_conflict(api_admin, admin_user):
+    ada = PersonFactory()
+    group = services.create_group(
+        name="All staff", source=Group.Source.ENTRA, member_ids=[ada.pk], by=admin_user
+    )
+    response = api_admin.post(
+        url("group-members-remove", group.pk), {"person_ids": [ada.pk]}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "members_are_computed"
+    assert list(group.members.all()) == [ada]
+
+
 def test_update_and_delete(api_admin, admin_user):
     group = services.create_group(name="Team", by=admin_user)
     response = api_admin.post(

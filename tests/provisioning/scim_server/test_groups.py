@@ -204,6 +204,20 @@ def test_delete_removes_the_group_but_not_its_people(scim, admin_user):
     assert scim.get(f"Groups/{group.pk}").status_code == 404
 
 
+def test_members_of_a_group_from_an_identity_provider_cannot_be_patched(scim, admin_user):
+    ada = PersonFactory()
+    group = group_services.create_group(
+        name="Designers", source=Group.Source.GOOGLE, member_ids=[ada.pk], by=admin_user
+    )
+    response = scim.patch(
+        f"Groups/{group.pk}",
+        patch_op({"op": "remove", "path": f'members[value eq "{ada.pk}"]'}),
+    )
+    assert (response.status_code, response.json()["scimType"]) == (400, "mutability")
+    assert "comes from Google Workspace" in response.json()["detail"]
+    assert member_ids(group) == [ada.pk]
+
+
 def test_members_of_a_rule_based_group_cannot_be_patched(scim, admin_user):
     group = group_services.create_group(
         name="Eng",
